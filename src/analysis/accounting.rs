@@ -1,0 +1,63 @@
+//! Where every packet went: read, skipped (by reason), or analysed; plus what
+//! each input file was and whether it was damaged.
+//!
+//! The invariant (tested): `packets == skipped + no_interface + tcp`, and
+//! `tcp == handshake + after_handshake + untracked`.
+
+use std::collections::BTreeMap;
+
+use crate::capture::LinkType;
+use crate::decode::Skip;
+use crate::flow::TableStats;
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, Default)]
+pub struct FileReport {
+    pub name: String,
+    pub format: String,
+    pub link_types: Vec<LinkType>,
+    pub snaplen: Option<u32>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    /// Damage that ended the file early (with its byte offset).
+    pub damage: Option<String>,
+    /// Why the file could not be read at all.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CaptureStats {
+    pub files: Vec<FileReport>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub skipped: BTreeMap<Skip, u64>,
+    /// pcapng packets whose interface was never described.
+    pub no_interface: u64,
+    /// TCP segments decoded.
+    pub tcp: u64,
+    /// ... of which went to a flow still in its handshake,
+    pub handshake: u64,
+    /// ... were dropped because their flow's handshake was already known,
+    pub after_handshake: u64,
+    /// ... or carried nothing for an unknown flow (a bare ACK, FIN or RST).
+    pub untracked: u64,
+    /// Packets whose frame the snapshot length cut.
+    pub cut_packets: u64,
+    pub flows: TableStats,
+    pub max_flows: usize,
+}
+
+impl CaptureStats {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum::<u64>() + self.no_interface
+    }
+
+    pub fn saw_time(&mut self, ts: Timestamp) {
+        self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
+        self.last_ts = Some(self.last_ts.map_or(ts, |t| t.max(ts)));
+    }
+}

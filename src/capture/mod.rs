@@ -1,0 +1,76 @@
+//! Capture sources: where packets come from.
+//!
+//! A source yields [`Packet`]s — a timestamp, the link type and the captured
+//! bytes — in capture order. Files (pcap, pcapng, gzip/zstd-compressed, or
+//! standard input) are read by [`file`] without any system library. Live
+//! capture (libpcap) comes with the cargo feature `live`.
+//!
+//! A source never interprets the bytes of a packet; that is the decoder's job.
+
+pub mod file;
+
+use std::fmt;
+
+use crate::time::Timestamp;
+
+/// One captured frame, borrowed from the source's buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    pub ts: Timestamp,
+    pub link_type: LinkType,
+    /// The captured bytes (at most the snapshot length).
+    pub data: &'a [u8],
+    /// The frame's length on the wire; larger than `data.len()` when the
+    /// capture's snapshot length cut the frame.
+    pub orig_len: u32,
+}
+
+impl Packet<'_> {
+    /// Bytes of the frame that the capture did not keep (snaplen).
+    pub fn cut_bytes(&self) -> u32 {
+        self.orig_len.saturating_sub(self.data.len() as u32)
+    }
+}
+
+/// A LINKTYPE_ value (<https://www.tcpdump.org/linktypes.html>).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LinkType(pub u32);
+
+impl LinkType {
+    /// BSD loopback: a 4-byte address family in the capturing host's byte order.
+    pub const NULL: LinkType = LinkType(0);
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// DLT_RAW as some BSDs number it in old files.
+    pub const RAW_BSD_12: LinkType = LinkType(12);
+    pub const RAW_BSD_14: LinkType = LinkType(14);
+    pub const RAW: LinkType = LinkType(101);
+    /// OpenBSD loopback: like NULL, but the family is big-endian.
+    pub const LOOP: LinkType = LinkType(108);
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    pub const IPV4: LinkType = LinkType(228);
+    pub const IPV6: LinkType = LinkType(229);
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            LinkType::NULL => "NULL (BSD loopback)",
+            LinkType::ETHERNET => "Ethernet",
+            LinkType::RAW | LinkType::RAW_BSD_12 | LinkType::RAW_BSD_14 => "raw IP",
+            LinkType::LOOP => "LOOP (OpenBSD loopback)",
+            LinkType::LINUX_SLL => "Linux cooked (SLL)",
+            LinkType::IPV4 => "raw IPv4",
+            LinkType::IPV6 => "raw IPv6",
+            LinkType::LINUX_SLL2 => "Linux cooked v2 (SLL2)",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for LinkType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{name}"),
+            None => write!(f, "link type {}", self.0),
+        }
+    }
+}

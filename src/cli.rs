@@ -1,0 +1,136 @@
+//! Command-line arguments (clap) → a validated [`Config`].
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::error::Error;
+use crate::pipeline::Config;
+use crate::report::Format;
+use crate::time::Duration;
+use crate::tls::version::Version;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Passive TLS version analyzer: which clients still speak TLS 1.0/1.1,
+/// SSL 3.0 or 3DES, to which servers, how often, and what fails.
+#[derive(Debug, Parser)]
+#[command(name = "tlssniff", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Capture files to read (pcap or pcapng, also gzip/zstd-compressed);
+    /// `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Read a capture file (tcpdump's habit); may be repeated.
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Vec<PathBuf>,
+
+    /// Capture live from an interface (needs the `live` feature).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Policy check: list the clients and connections a server requiring at
+    /// least this version would reject (e.g. 1.2), and exit with status 1
+    /// if there are any.
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub min_version: Option<Version>,
+
+    /// Most flows tracked at once; the least recently active is evicted
+    /// (and counted) beyond it.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_flows: usize,
+
+    /// Bytes examined per direction of a flow (the handshake; application
+    /// data is never buffered).
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    pub max_handshake_bytes: usize,
+
+    /// A flow with no packet for this long (capture time) is ended.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub idle_timeout: u64,
+
+    /// Rows per section in the table (0: all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// When to use colours in the table (NO_COLOR is honoured with `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// No progress display on standard error.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+const AFTER_HELP: &str = "\
+Exit status: 0 success; 1 --min-version found connections that would be rejected;
+2 an input could not be read (the others are still analysed and reported).
+
+Examples:
+  tlssniff capture.pcapng
+  tlssniff --min-version 1.2 *.pcap          # what breaks if I enforce TLS 1.2?
+  tlssniff --format jsonl trace.pcap.gz | jq 'select(.version == \"TLS 1.0\")'";
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s)
+        .ok_or_else(|| format!("unknown TLS version {s:?} (try 1.0, 1.1, 1.2, 1.3, ssl3)"))
+}
+
+impl Args {
+    pub fn into_config(self) -> Result<Config, Error> {
+        if !self.interface.is_empty() {
+            return Err(Error::Usage(
+                "live capture (-i) needs the `live` feature and libpcap: \
+                 `apt-get install libpcap-dev && cargo install --path . --features live`"
+                    .into(),
+            ));
+        }
+        let mut inputs = self.read;
+        inputs.extend(self.files);
+        if inputs.is_empty() {
+            return Err(Error::Usage(
+                "no input: give capture files (or `-` for standard input); see --help".into(),
+            ));
+        }
+        if self.max_handshake_bytes < 512 {
+            return Err(Error::Usage(
+                "--max-handshake-bytes must be at least 512".into(),
+            ));
+        }
+        let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_tty && !no_color,
+        };
+        Ok(Config {
+            inputs,
+            format: self.format,
+            output: self.output,
+            min_version: self.min_version,
+            max_flows: self.max_flows.max(1),
+            max_handshake_bytes: self.max_handshake_bytes,
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            color,
+            top: self.top,
+            progress: !self.quiet && std::io::stderr().is_terminal(),
+            flush_each: false,
+        })
+    }
+}

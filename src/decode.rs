@@ -1,0 +1,403 @@
+//! Packet decoding: link layer → IP → TCP segment.
+//!
+//! Supported link types: Ethernet (with up to three 802.1Q/802.1ad tags, and
+//! PPPoE sessions), Linux cooked capture SLL and SLL2 (captures on "any"),
+//! raw IPv4/IPv6 (LINKTYPE_RAW and the BSD numbers 12 and 14,
+//! LINKTYPE_IPV4/IPV6), BSD NULL and OpenBSD LOOP. IP: IPv4, IPv6 with
+//! extension headers, IP-in-IP (one level) and GTP-U (UDP port 2152, one
+//! level) tunnels. The innermost TCP segment is what we return.
+//!
+//! Not supported, and counted under a named [`Skip`] reason instead: other
+//! link types, non-IP frames, non-TCP protocols, IP fragments (TLS handshakes
+//! are not fragmented at the IP layer in practice; reassembling them is not
+//! worth the memory it would cost under attack), other tunnels.
+//!
+//! Decoding is pure: no I/O, no state, no clock, no checksum validation
+//! (offloading makes checksums wrong in most captures). IP and TCP parsing is
+//! etherparse's lax slicer, which reads as far as the bytes allow and says
+//! which layer stopped it.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+
+use crate::capture::LinkType;
+
+/// An IP address and TCP port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ip {
+            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
+            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
+        }
+    }
+}
+
+/// The TCP flags tlssniff looks at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpFlags(u8);
+
+impl TcpFlags {
+    pub const FIN: TcpFlags = TcpFlags(0x01);
+    pub const SYN: TcpFlags = TcpFlags(0x02);
+    pub const RST: TcpFlags = TcpFlags(0x04);
+    pub const ACK: TcpFlags = TcpFlags(0x10);
+
+    pub fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn union(self, other: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | other.0)
+    }
+}
+
+/// A decoded TCP segment, borrowing the packet's bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct Segment<'a> {
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    /// The captured part of the TCP payload.
+    pub payload: &'a [u8],
+    /// Payload bytes that the capture's snapshot length cut off.
+    pub cut: u32,
+}
+
+/// Why a packet carries no TCP segment for us. Small and `Copy`: counted,
+/// never an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Skip {
+    /// A link type we do not decode.
+    UnknownLinkType(u32),
+    /// The frame is shorter than its link-layer header.
+    TruncatedLink,
+    /// Not IPv4 or IPv6; carries the EtherType (or SLL protocol).
+    NotIp(u16),
+    /// IP, but not TCP; carries the IP protocol number.
+    NotTcp(u8),
+    /// An IP fragment.
+    IpFragment,
+    /// The IP header is malformed.
+    BadIp,
+    /// The TCP header is malformed.
+    BadTcp,
+    /// The snapshot length cut the frame before the end of the TCP header.
+    TruncatedBySnaplen,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Skip::UnknownLinkType(n) => write!(f, "unknown link type {n}"),
+            Skip::TruncatedLink => write!(f, "truncated link-layer header"),
+            Skip::NotIp(et) => match ether_type_name(et) {
+                Some(name) => write!(f, "not IP ({name})"),
+                None => write!(f, "not IP (ethertype 0x{et:04x})"),
+            },
+            Skip::NotTcp(p) => match ip_protocol_name(p) {
+                Some(name) => write!(f, "not TCP ({name})"),
+                None => write!(f, "not TCP (IP protocol {p})"),
+            },
+            Skip::IpFragment => write!(f, "IP fragment"),
+            Skip::BadIp => write!(f, "malformed IP header"),
+            Skip::BadTcp => write!(f, "malformed TCP header"),
+            Skip::TruncatedBySnaplen => write!(f, "truncated by snaplen before the TCP payload"),
+        }
+    }
+}
+
+fn ether_type_name(et: u16) -> Option<&'static str> {
+    Some(match et {
+        0x0806 => "ARP",
+        0x8035 => "RARP",
+        0x88cc => "LLDP",
+        0x888e => "EAPOL",
+        0x8863 => "PPPoE discovery",
+        0x8864 => "PPPoE session, non-IP",
+        0x8847 | 0x8848 => "MPLS",
+        0x88e5 => "MACsec",
+        0x9000 => "loopback",
+        0x0000..=0x05dc => "802.3 length field / LLC",
+        _ => return None,
+    })
+}
+
+fn ip_protocol_name(p: u8) -> Option<&'static str> {
+    Some(match p {
+        1 => "ICMP",
+        2 => "IGMP",
+        17 => "UDP",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        132 => "SCTP",
+        _ => return None,
+    })
+}
+
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+const GTP_U_PORT: u16 = 2152;
+
+/// Decodes one captured frame. `cut` is the number of bytes the capture's
+/// snapshot length removed from the end of the frame.
+pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    match link_type {
+        LinkType::ETHERNET => {
+            let pkt = LaxSlicedPacket::from_ethernet(data).map_err(|_| Skip::TruncatedLink)?;
+            link_payload(pkt, cut)
+        }
+        LinkType::LINUX_SLL => {
+            // RFC-less but stable: 16-byte header, protocol (EtherType) last.
+            let proto = be16(data, 14).ok_or(Skip::TruncatedLink)?;
+            let rest = data.get(16..).ok_or(Skip::TruncatedLink)?;
+            ether_type(proto, rest, cut)
+        }
+        LinkType::LINUX_SLL2 => {
+            // 20-byte header, protocol (EtherType) first.
+            let proto = be16(data, 0).ok_or(Skip::TruncatedLink)?;
+            let rest = data.get(20..).ok_or(Skip::TruncatedLink)?;
+            ether_type(proto, rest, cut)
+        }
+        LinkType::NULL | LinkType::LOOP => {
+            let family = data.get(..4).ok_or(Skip::TruncatedLink)?;
+            let rest = data.get(4..).unwrap_or_default();
+            // NULL's family is in the capturing host's byte order; accept both.
+            let be = u32::from_be_bytes([family[0], family[1], family[2], family[3]]);
+            let le = u32::from_le_bytes([family[0], family[1], family[2], family[3]]);
+            let fam = if link_type == LinkType::LOOP || be < 256 {
+                be
+            } else {
+                le
+            };
+            match fam {
+                // AF_INET everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
+                2 | 24 | 28 | 30 => ip(rest, cut),
+                other => Err(Skip::NotIp(other as u16)),
+            }
+        }
+        LinkType::RAW
+        | LinkType::RAW_BSD_12
+        | LinkType::RAW_BSD_14
+        | LinkType::IPV4
+        | LinkType::IPV6 => ip(data, cut),
+        other => Err(Skip::UnknownLinkType(other.0)),
+    }
+}
+
+fn be16(data: &[u8], at: usize) -> Option<u16> {
+    let b = data.get(at..at + 2)?;
+    Some(u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn ether_type(proto: u16, payload: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    if proto == ETHERTYPE_PPPOE_SESSION {
+        return pppoe(payload, cut);
+    }
+    link_payload(
+        LaxSlicedPacket::from_ether_type(EtherType(proto), payload),
+        cut,
+    )
+}
+
+/// After the link layer (and any VLAN tags) etherparse has sliced.
+fn link_payload(pkt: LaxSlicedPacket<'_>, cut: u32) -> Result<Segment<'_>, Skip> {
+    if pkt.net.is_none() {
+        return match pkt.ether_payload() {
+            Some(p) if p.ether_type.0 == ETHERTYPE_PPPOE_SESSION => pppoe(p.payload, cut),
+            Some(p) if p.ether_type == EtherType::IPV4 || p.ether_type == EtherType::IPV6 => {
+                Err(if cut > 0 {
+                    Skip::TruncatedBySnaplen
+                } else {
+                    Skip::BadIp
+                })
+            }
+            Some(p) => Err(Skip::NotIp(p.ether_type.0)),
+            None => Err(Skip::TruncatedLink),
+        };
+    }
+    transport(pkt, cut, 0)
+}
+
+/// PPPoE session header (RFC 2516 §4) + PPP protocol field.
+fn pppoe(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    let proto = be16(data, 6).ok_or(Skip::TruncatedLink)?;
+    let rest = data.get(8..).unwrap_or_default();
+    match proto {
+        0x0021 | 0x0057 => ip(rest, cut),
+        _ => Err(Skip::NotIp(ETHERTYPE_PPPOE_SESSION)),
+    }
+}
+
+fn ip(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    ip_nested(data, cut, 0)
+}
+
+fn ip_nested(data: &[u8], cut: u32, depth: u8) -> Result<Segment<'_>, Skip> {
+    match LaxSlicedPacket::from_ip(data) {
+        Ok(pkt) => transport(pkt, cut, depth),
+        Err(_) if cut > 0 && data.len() < 60 => Err(Skip::TruncatedBySnaplen),
+        Err(_) => Err(Skip::BadIp),
+    }
+}
+
+/// From the IP layer down: TCP, or one level of IP-in-IP / GTP-U.
+fn transport(pkt: LaxSlicedPacket<'_>, cut: u32, depth: u8) -> Result<Segment<'_>, Skip> {
+    let (src_ip, dst_ip, payload) = match &pkt.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                v4.payload(),
+            )
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                v6.payload(),
+            )
+        }
+        Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp(0x0806)),
+        None => return Err(Skip::BadIp),
+    };
+    if payload.fragmented {
+        return Err(Skip::IpFragment);
+    }
+    // Only a frame cut by the snapshot length loses payload bytes; an IP
+    // length that merely lies (incomplete without a cut) is taken as is.
+    let cut = if payload.incomplete { cut } else { 0 };
+    match &pkt.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            let mut flags = TcpFlags::default();
+            for (set, flag) in [
+                (tcp.fin(), TcpFlags::FIN),
+                (tcp.syn(), TcpFlags::SYN),
+                (tcp.rst(), TcpFlags::RST),
+                (tcp.ack(), TcpFlags::ACK),
+            ] {
+                if set {
+                    flags = flags.union(flag);
+                }
+            }
+            Ok(Segment {
+                src: Endpoint {
+                    ip: src_ip,
+                    port: tcp.source_port(),
+                },
+                dst: Endpoint {
+                    ip: dst_ip,
+                    port: tcp.destination_port(),
+                },
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags,
+                payload: tcp.payload(),
+                cut,
+            })
+        }
+        Some(TransportSlice::Udp(udp))
+            if depth == 0
+                && (udp.destination_port() == GTP_U_PORT || udp.source_port() == GTP_U_PORT) =>
+        {
+            match gtp_u_payload(udp.payload()) {
+                Some(inner) => ip_nested(inner, cut, depth + 1),
+                None => Err(Skip::NotTcp(17)),
+            }
+        }
+        _ => {
+            let proto = payload.ip_number;
+            if proto == IpNumber::TCP {
+                return Err(if payload.incomplete && cut > 0 {
+                    Skip::TruncatedBySnaplen
+                } else {
+                    Skip::BadTcp
+                });
+            }
+            if depth == 0 && (proto == IpNumber::IPV4 || proto == IpNumber::IPV6) {
+                return ip_nested(payload.payload, cut, depth + 1);
+            }
+            Err(Skip::NotTcp(proto.0))
+        }
+    }
+}
+
+/// The T-PDU inside a GTPv1-U G-PDU message (3GPP TS 29.281 §5), if this is
+/// one.
+fn gtp_u_payload(data: &[u8]) -> Option<&[u8]> {
+    let flags = *data.first()?;
+    let msg_type = *data.get(1)?;
+    // Version 1, protocol type GTP, message type 255 (G-PDU).
+    if flags >> 5 != 1 || flags & 0x10 == 0 || msg_type != 0xff {
+        return None;
+    }
+    let mut at = 8;
+    if flags & 0x07 != 0 {
+        // Sequence number, N-PDU number and next-extension-header type.
+        at = 12;
+        let mut next_ext = *data.get(11)?;
+        while next_ext != 0 {
+            // Extension header length is in units of 4 bytes, its last byte
+            // is the next type.
+            let units = usize::from(*data.get(at)?);
+            if units == 0 {
+                return None;
+            }
+            at += units * 4;
+            next_ext = *data.get(at - 1)?;
+        }
+    }
+    data.get(at..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_link_type_is_a_named_skip() {
+        assert_eq!(
+            decode(LinkType(147), &[0; 64], 0).unwrap_err(),
+            Skip::UnknownLinkType(147)
+        );
+        assert_eq!(
+            Skip::UnknownLinkType(147).to_string(),
+            "unknown link type 147"
+        );
+    }
+
+    #[test]
+    fn short_frames_never_panic() {
+        for lt in [0, 1, 12, 14, 101, 108, 113, 228, 229, 276] {
+            for len in 0..80 {
+                let data = vec![0x45; len];
+                let _ = decode(LinkType(lt), &data, 0);
+                let _ = decode(LinkType(lt), &data, 100);
+            }
+        }
+    }
+
+    #[test]
+    fn gtp_without_g_pdu_is_not_unwrapped() {
+        assert_eq!(gtp_u_payload(&[0x32, 0x01, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(
+            gtp_u_payload(&[0x30, 0xff, 0, 4, 0, 0, 0, 1, 9]),
+            Some(&[9u8][..])
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! `--format jsonl`: one JSON object per TLS connection (DESIGN.md schema),
+//! in capture order of the ClientHello, flushed per record when asked to.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Report, Run, millis};
+use crate::analysis::connection::ConnectionRecord;
+use crate::decode::Endpoint;
+use crate::tls::alert;
+use crate::tls::cipher::CipherSuite;
+use crate::tls::version::Version;
+
+/// Serializes through `Display` (`TLS 1.2`, IANA names, hex for unknowns).
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+#[derive(Serialize)]
+struct EndpointJson {
+    ip: Shown<std::net::IpAddr>,
+    port: u16,
+}
+
+impl From<Endpoint> for EndpointJson {
+    fn from(e: Endpoint) -> Self {
+        EndpointJson {
+            ip: Shown(e.ip),
+            port: e.port,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ClientHelloJson<'a> {
+    record_version: Shown<Version>,
+    legacy_version: Shown<Version>,
+    supported_versions: Option<Vec<Shown<Version>>>,
+    max_version: Shown<Version>,
+    cipher_suites: Vec<Shown<CipherSuite>>,
+    fallback_scsv: bool,
+    sni: Option<&'a str>,
+    alpn: Option<&'a [String]>,
+    sslv2_format: bool,
+    partial: bool,
+}
+
+#[derive(Serialize)]
+struct ServerHelloJson {
+    version: Shown<Version>,
+    cipher_suite: Option<Shown<CipherSuite>>,
+    legacy_version: Shown<Version>,
+    downgrade_sentinel: Option<Shown<Version>>,
+    partial: bool,
+}
+
+#[derive(Serialize)]
+struct AlertJson {
+    from: &'static str,
+    level: &'static str,
+    description: String,
+    code: u8,
+}
+
+#[derive(Serialize)]
+struct RecordJson<'a> {
+    ts: Shown<crate::time::Timestamp>,
+    client: EndpointJson,
+    server: EndpointJson,
+    client_hello: Option<ClientHelloJson<'a>>,
+    server_hello: Option<ServerHelloJson>,
+    version: Option<Shown<Version>>,
+    cipher: Option<Shown<CipherSuite>>,
+    offers_3des: bool,
+    uses_3des: bool,
+    alerts: Vec<AlertJson>,
+    outcome: &'static str,
+    handshake_ms: Option<f64>,
+    hello_retry_request: bool,
+    client_hellos: u8,
+    resumed: Option<bool>,
+    reset_by: Option<&'static str>,
+    reason: Option<String>,
+}
+
+fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
+    RecordJson {
+        ts: Shown(rec.ts),
+        client: rec.client.into(),
+        server: rec.server.into(),
+        client_hello: rec.client_hello.as_deref().map(|ch| ClientHelloJson {
+            record_version: Shown(ch.record_version),
+            legacy_version: Shown(ch.legacy_version),
+            supported_versions: ch
+                .supported_versions
+                .as_ref()
+                .map(|v| v.iter().copied().map(Shown).collect()),
+            max_version: Shown(ch.max_version()),
+            cipher_suites: ch.cipher_suites.iter().copied().map(Shown).collect(),
+            fallback_scsv: ch.fallback_scsv(),
+            sni: ch.sni.as_deref(),
+            alpn: ch.alpn.as_deref(),
+            sslv2_format: ch.sslv2_format,
+            partial: ch.partial,
+        }),
+        server_hello: rec.server_hello.as_deref().map(|sh| ServerHelloJson {
+            version: Shown(sh.version()),
+            cipher_suite: rec.cipher.map(Shown),
+            legacy_version: Shown(sh.legacy_version),
+            downgrade_sentinel: sh.downgrade_sentinel.map(Shown),
+            partial: sh.partial,
+        }),
+        version: rec.version().map(Shown),
+        cipher: rec.cipher.map(Shown),
+        offers_3des: rec.offers_3des(),
+        uses_3des: rec.uses_3des(),
+        alerts: rec
+            .alerts
+            .iter()
+            .map(|a| AlertJson {
+                from: a.from.as_str(),
+                level: alert::level_name(a.level),
+                description: alert::description_label(a.description),
+                code: a.description,
+            })
+            .collect(),
+        outcome: rec.outcome.as_str(),
+        handshake_ms: rec.handshake.map(millis),
+        hello_retry_request: rec.hello_retry,
+        client_hellos: rec.client_hellos,
+        resumed: rec.resumed,
+        reset_by: rec.reset_by.map(|r| r.as_str()),
+        reason: rec.failure_reason(),
+    }
+}
+
+pub struct Jsonl<W: Write> {
+    out: W,
+    flush_each: bool,
+}
+
+impl<W: Write> Jsonl<W> {
+    pub fn new(out: W, flush_each: bool) -> Self {
+        Jsonl { out, flush_each }
+    }
+}
+
+impl<W: Write> Report for Jsonl<W> {
+    fn record(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &to_json(rec))?;
+        self.out.write_all(b"\n")?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _run: &Run<'_>) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,51 @@
+//! Reports: one exporter trait, one file per format (in the manner of
+//! hyperfine's exporters).
+//!
+//! `jsonl` and `csv` stream one row per connection as records are released;
+//! `table` (for people) and `summary-json` (for scripts) render the summary
+//! at the end. The JSON shapes are DESIGN.md's output schema.
+
+pub mod csv;
+pub mod jsonl;
+pub mod summary_json;
+pub mod table;
+
+use std::io;
+
+use crate::analysis::accounting::CaptureStats;
+use crate::analysis::aggregate::Summary;
+use crate::analysis::connection::ConnectionRecord;
+
+/// Everything a final report shows.
+pub struct Run<'a> {
+    pub summary: &'a Summary,
+    pub capture: &'a CaptureStats,
+    pub warnings: &'a [String],
+}
+
+pub trait Report {
+    /// One connection, in output order.
+    fn record(&mut self, _rec: &ConnectionRecord) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The end of the run.
+    fn finish(&mut self, run: &Run<'_>) -> io::Result<()>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable summary tables (default).
+    Table,
+    /// One JSON object per TLS connection.
+    Jsonl,
+    /// One CSV row per TLS connection.
+    Csv,
+    /// One JSON object with the whole summary.
+    SummaryJson,
+}
+
+/// Rounds a duration in milliseconds to microseconds for output.
+pub(crate) fn millis(d: crate::time::Duration) -> f64 {
+    (d.0 as f64 / 1_000.0).round() / 1_000.0
+}

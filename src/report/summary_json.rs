@@ -1,0 +1,246 @@
+//! `--format summary-json`: the whole summary as one JSON object
+//! (DESIGN.md: capture, versions, clients, servers, ciphers, fallbacks,
+//! warnings; plus outcomes, legacy, failures, policy and latency).
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value, json};
+
+use super::{Report, Run};
+use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
+use crate::decode::Endpoint;
+use crate::time::Timestamp;
+
+pub struct SummaryJson<W: Write> {
+    out: W,
+}
+
+impl<W: Write> SummaryJson<W> {
+    pub fn new(out: W) -> Self {
+        SummaryJson { out }
+    }
+}
+
+fn ts(t: Option<Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(t.to_string()))
+}
+
+fn endpoint(e: &Endpoint) -> Value {
+    json!({"ip": e.ip.to_string(), "port": e.port})
+}
+
+/// `{"TLS 1.3": 5, "TLS 1.2": 1}`, highest first; unnegotiated left out.
+fn mix(m: &VersionMix) -> Value {
+    let mut obj = Map::new();
+    for (v, n) in Summary::mix_sorted(m) {
+        if let Some(v) = v {
+            obj.insert(v.to_string(), n.into());
+        }
+    }
+    Value::Object(obj)
+}
+
+fn unknown(m: &VersionMix) -> u64 {
+    m.get(&None).copied().unwrap_or(0)
+}
+
+fn usage(k: &LegacyKey, seen: &Seen) -> Value {
+    json!({
+        "client": k.client.to_string(),
+        "server": endpoint(&k.server),
+        "sni": k.sni,
+        "version": k.version.map(|v| v.to_string()),
+        "max_offered": k.max_offered.map(|v| v.to_string()),
+        "cipher": k.cipher.map(|c| c.to_string()),
+        "connections": seen.count,
+        "first_seen": seen.first.to_string(),
+        "last_seen": seen.last.to_string(),
+    })
+}
+
+pub fn render(run: &Run<'_>) -> Value {
+    let s = run.summary;
+    let c = run.capture;
+    let files: Vec<Value> = c
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name,
+                "format": f.format,
+                "link_types": f.link_types.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+                "snaplen": f.snaplen,
+                "packets": f.packets,
+                "bytes": f.bytes,
+                "first_ts": ts(f.first_ts),
+                "last_ts": ts(f.last_ts),
+                "damage": f.damage,
+                "error": f.error,
+            })
+        })
+        .collect();
+    let mut skipped = Map::new();
+    for (reason, n) in &c.skipped {
+        skipped.insert(reason.to_string(), (*n).into());
+    }
+    if c.no_interface > 0 {
+        skipped.insert("no interface description".into(), c.no_interface.into());
+    }
+    let capture = json!({
+        "files": files,
+        "packets": c.packets,
+        "bytes": c.bytes,
+        "first_ts": ts(c.first_ts),
+        "last_ts": ts(c.last_ts),
+        "skipped": skipped,
+        "tcp_segments": c.tcp,
+        "handshake_segments": c.handshake,
+        "after_handshake_segments": c.after_handshake,
+        "untracked_segments": c.untracked,
+        "cut_packets": c.cut_packets,
+        "flows": c.flows.created,
+        "peak_flows": c.flows.peak,
+        "max_flows": c.max_flows,
+        "evicted_flows": c.flows.evicted,
+        "expired_flows": c.flows.expired,
+    });
+    let mut outcomes = Map::new();
+    for o in crate::analysis::connection::Outcome::ALL {
+        outcomes.insert(
+            o.as_str().into(),
+            s.outcomes.get(&o).copied().unwrap_or(0).into(),
+        );
+    }
+    let clients: Vec<Value> = s
+        .clients_sorted()
+        .into_iter()
+        .map(|(ip, cs)| {
+            json!({
+                "ip": ip.to_string(),
+                "connections": cs.connections,
+                "versions": mix(&cs.versions),
+                "not_negotiated": unknown(&cs.versions),
+                "max_offered": mix(&cs.max_offered),
+                "offers_3des": cs.offers_3des,
+                "uses_3des": cs.uses_3des,
+                "legacy": cs.legacy,
+                "failed": cs.failed,
+                "fallback_scsv": cs.fallback_scsv,
+                "fallbacks": 0,
+                "first_seen": cs.first_seen.to_string(),
+                "last_seen": cs.last_seen.to_string(),
+            })
+        })
+        .collect();
+    let servers: Vec<Value> = s
+        .servers_sorted()
+        .into_iter()
+        .map(|(ep, ss)| {
+            json!({
+                "ip": ep.ip.to_string(),
+                "port": ep.port,
+                "connections": ss.connections,
+                "versions": mix(&ss.versions),
+                "not_negotiated": unknown(&ss.versions),
+                "uses_3des": ss.uses_3des,
+                "failed": ss.failed,
+                "snis": ss.snis.keys().collect::<Vec<_>>(),
+                "first_seen": ss.first_seen.to_string(),
+                "last_seen": ss.last_seen.to_string(),
+            })
+        })
+        .collect();
+    let ciphers: Vec<Value> = s
+        .ciphers_sorted()
+        .into_iter()
+        .map(|(cs, n)| {
+            json!({
+                "name": cs.to_string(),
+                "connections": n,
+                "classes": cs.classes().labels().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let legacy: Vec<Value> = s.legacy.iter().map(|(k, v)| usage(k, v)).collect();
+    let failures: Vec<Value> = s
+        .failures
+        .iter()
+        .map(|(k, seen)| {
+            json!({
+                "client": k.client.to_string(),
+                "server": endpoint(&k.server),
+                "sni": k.sni,
+                "outcome": k.outcome.as_str(),
+                "max_offered": k.max_offered.map(|v| v.to_string()),
+                "reason": k.reason,
+                "connections": seen.count,
+                "first_seen": seen.first.to_string(),
+                "last_seen": seen.last.to_string(),
+            })
+        })
+        .collect();
+    let mut latency = Map::new();
+    for (v, h) in s.latency.by_version.iter().rev() {
+        let ms = |micros: u64| (micros as f64 / 1_000.0 * 1_000.0).round() / 1_000.0;
+        latency.insert(
+            v.to_string(),
+            json!({
+                "count": h.len(),
+                "p50": ms(h.value_at_quantile(0.5)),
+                "p90": ms(h.value_at_quantile(0.9)),
+                "p99": ms(h.value_at_quantile(0.99)),
+                "max": ms(h.max()),
+            }),
+        );
+    }
+    let mut root = Map::new();
+    root.insert("capture".into(), capture);
+    root.insert("connections".into(), s.connections.into());
+    root.insert("outcomes".into(), Value::Object(outcomes));
+    root.insert("versions".into(), mix(&s.versions));
+    root.insert("not_negotiated".into(), unknown(&s.versions).into());
+    root.insert("max_offered".into(), mix(&s.max_offered));
+    root.insert(
+        "totals".into(),
+        json!({
+            "offers_3des": s.offers_3des,
+            "uses_3des": s.uses_3des,
+            "fallback_scsv": s.fallback_scsv,
+            "hello_retry_requests": s.hello_retries,
+            "resumed": s.resumed,
+            "sslv2_format_hellos": s.sslv2_hellos,
+            "partial_hellos": s.partial_hellos,
+            "cut_by_snaplen": s.cut_by_snaplen,
+            "downgrade_sentinels": s.downgrade_sentinels,
+        }),
+    );
+    root.insert("clients".into(), clients.into());
+    root.insert("servers".into(), servers.into());
+    root.insert("ciphers".into(), ciphers.into());
+    root.insert("legacy".into(), legacy.into());
+    root.insert("failures".into(), failures.into());
+    if let Some(min) = s.min_version {
+        let violations: Vec<Value> = s.below_min.iter().map(|(k, v)| usage(k, v)).collect();
+        root.insert(
+            "policy".into(),
+            json!({
+                "min_version": min.to_string(),
+                "connections_below": s.below_min_connections,
+                "clients_below": s.below_min_clients(),
+                "violations": violations,
+            }),
+        );
+    }
+    root.insert("latency_ms".into(), Value::Object(latency));
+    root.insert("fallbacks".into(), Value::Array(Vec::new()));
+    root.insert("warnings".into(), run.warnings.into());
+    Value::Object(root)
+}
+
+impl<W: Write> Report for SummaryJson<W> {
+    fn finish(&mut self, run: &Run<'_>) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut self.out, &render(run))?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}

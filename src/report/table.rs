@@ -1,0 +1,585 @@
+//! `--format table` (the default): the summary for people.
+//!
+//! Sections, in order: capture overview, negotiated versions, clients (the
+//! per-client version mix), servers, negotiated ciphers, legacy use (every
+//! client below TLS 1.2 or using 3DES, with its servers), failed handshakes
+//! with their reason, the `--min-version` policy check, handshake latency,
+//! warnings. Colour only on a terminal and never with NO_COLOR.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Report, Run};
+use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
+use crate::analysis::connection::Outcome;
+use crate::time::Timestamp;
+use crate::tls::version::Version;
+
+pub struct Table<W: Write> {
+    out: W,
+    color: bool,
+    /// Rows per long section; 0 shows all.
+    top: usize,
+}
+
+impl<W: Write> Table<W> {
+    pub fn new(out: W, color: bool, top: usize) -> Self {
+        Table { out, color, top }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Plain,
+    Good,
+    Warn,
+    Bad,
+    Dim,
+    Bold,
+}
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, tone: Tone, s: &str) -> String {
+        if !self.color || tone == Tone::Plain {
+            return s.to_string();
+        }
+        let code = match tone {
+            Tone::Good => "32",
+            Tone::Warn => "33",
+            Tone::Bad => "31",
+            Tone::Dim => "2",
+            Tone::Bold => "1",
+            Tone::Plain => "0",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    }
+}
+
+/// A cell: text and its tone.
+struct Cell(String, Tone);
+
+impl<T: Into<String>> From<T> for Cell {
+    fn from(s: T) -> Cell {
+        Cell(s.into(), Tone::Plain)
+    }
+}
+
+/// Column-aligned rows; numeric columns right-aligned.
+struct Grid {
+    header: Vec<&'static str>,
+    right: Vec<bool>,
+    rows: Vec<Vec<Cell>>,
+}
+
+impl Grid {
+    fn new(header: &[(&'static str, bool)]) -> Grid {
+        Grid {
+            header: header.iter().map(|h| h.0).collect(),
+            right: header.iter().map(|h| h.1).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<Cell>) {
+        self.rows.push(cells);
+    }
+
+    fn render(&self, p: &Paint, out: &mut String) {
+        let width = |s: &str| s.chars().count();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
+        for row in &self.rows {
+            for (i, c) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(width(&c.0));
+                }
+            }
+        }
+        let line = |cells: &[(String, Tone)], out: &mut String| {
+            let mut s = String::from("  ");
+            for (i, (text, tone)) in cells.iter().enumerate() {
+                let w = widths.get(i).copied().unwrap_or(0);
+                let pad = " ".repeat(w.saturating_sub(width(text)));
+                let last = i + 1 == cells.len();
+                let painted = p.paint(*tone, text);
+                if self.right.get(i).copied().unwrap_or(false) {
+                    s.push_str(&pad);
+                    s.push_str(&painted);
+                } else {
+                    s.push_str(&painted);
+                    if !last {
+                        s.push_str(&pad);
+                    }
+                }
+                if !last {
+                    s.push_str("  ");
+                }
+            }
+            out.push_str(s.trim_end());
+            out.push('\n');
+        };
+        let header: Vec<(String, Tone)> = self
+            .header
+            .iter()
+            .map(|h| (h.to_string(), Tone::Dim))
+            .collect();
+        line(&header, out);
+        for row in &self.rows {
+            let cells: Vec<(String, Tone)> = row.iter().map(|c| (c.0.clone(), c.1)).collect();
+            line(&cells, out);
+        }
+    }
+}
+
+fn version_tone(v: Option<Version>) -> Tone {
+    match v {
+        Some(v) if v.is_legacy() => Tone::Bad,
+        Some(v) if v >= Version::TLS13 => Tone::Good,
+        Some(_) => Tone::Plain,
+        None => Tone::Dim,
+    }
+}
+
+fn version_label(v: Option<Version>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// `TLS 1.3×18, TLS 1.2×2` (highest first; `-` for not negotiated).
+fn mix_text(m: &VersionMix) -> String {
+    let mut s = String::new();
+    for (i, (v, n)) in Summary::mix_sorted(m).into_iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "{}×{n}", version_label(v));
+    }
+    s
+}
+
+fn mix_tone(m: &VersionMix) -> Tone {
+    if m.keys().flatten().any(|v| v.is_legacy()) {
+        Tone::Bad
+    } else {
+        Tone::Plain
+    }
+}
+
+fn pct(n: u64, total: u64) -> String {
+    if total == 0 {
+        return "-".into();
+    }
+    format!("{:.1}%", n as f64 * 100.0 / total as f64)
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn span(a: Timestamp, b: Timestamp) -> String {
+    let s = b.since(a).0 / 1_000_000_000;
+    if s >= 3600 {
+        format!("{}h {}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m {}s", s / 60, s % 60)
+    } else {
+        format!("{:.3}s", b.since(a).0 as f64 / 1e9)
+    }
+}
+
+/// `2026-11-21 23:01:42`
+fn when(t: Timestamp) -> String {
+    let s = t.to_string();
+    s.get(..19).unwrap_or(&s).replace('T', " ")
+}
+
+struct Limited {
+    shown: usize,
+    total: usize,
+}
+
+impl Limited {
+    fn note(&self, out: &mut String, what: &str) {
+        if self.shown < self.total {
+            let _ = writeln!(
+                out,
+                "  … and {} more {what} (--top 0 shows all; --format summary-json lists them)",
+                self.total - self.shown
+            );
+        }
+    }
+}
+
+impl<W: Write> Table<W> {
+    fn limit(&self, total: usize) -> Limited {
+        Limited {
+            shown: if self.top == 0 {
+                total
+            } else {
+                total.min(self.top)
+            },
+            total,
+        }
+    }
+
+    fn render(&self, run: &Run<'_>) -> String {
+        let p = Paint { color: self.color };
+        let s = run.summary;
+        let c = run.capture;
+        let mut o = String::new();
+        let h = |o: &mut String, title: &str| {
+            let _ = writeln!(o, "\n{}", p.paint(Tone::Bold, title));
+        };
+
+        // Overview.
+        let files = c.files.len();
+        let _ = write!(
+            o,
+            "{} {} file{}, {} packets ({})",
+            p.paint(Tone::Bold, "tlssniff:"),
+            files,
+            if files == 1 { "" } else { "s" },
+            c.packets,
+            bytes(c.bytes)
+        );
+        if let (Some(a), Some(b)) = (c.first_ts, c.last_ts) {
+            let _ = write!(o, ", {} → {} UTC ({})", when(a), when(b), span(a, b));
+        }
+        o.push('\n');
+        let _ = write!(o, "TLS connections: {}", s.connections);
+        let parts: Vec<String> = Outcome::ALL
+            .iter()
+            .filter_map(|oc| {
+                let n = s.outcomes.get(oc).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{} {n}", oc.as_str().replace('_', " ")))
+            })
+            .collect();
+        if !parts.is_empty() {
+            let _ = write!(o, " ({})", parts.join(", "));
+        }
+        o.push('\n');
+        let skipped = c.skipped_total();
+        if skipped > 0 {
+            let mut reasons: Vec<String> =
+                c.skipped.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+            if c.no_interface > 0 {
+                reasons.push(format!("no interface description: {}", c.no_interface));
+            }
+            let _ = writeln!(o, "Skipped packets: {skipped} ({})", reasons.join(", "));
+        }
+
+        if s.connections == 0 {
+            let _ = writeln!(o, "\nNo TLS handshake found.");
+        } else {
+            self.versions(&mut o, &p, s, &h);
+            self.clients(&mut o, &p, s, &h);
+            self.servers(&mut o, &p, s, &h);
+            self.ciphers(&mut o, &p, s, &h);
+            self.legacy(&mut o, &p, s, &h);
+            self.failures(&mut o, &p, s, &h);
+            self.policy(&mut o, &p, s, &h);
+            self.latency(&mut o, s, &h);
+        }
+        if !run.warnings.is_empty() {
+            h(&mut o, "Warnings");
+            for w in run.warnings {
+                let _ = writeln!(o, "  {} {w}", p.paint(Tone::Warn, "!"));
+            }
+        }
+        o
+    }
+
+    fn versions(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(o, "Negotiated versions");
+        let mut g = Grid::new(&[
+            ("VERSION", false),
+            ("CONNS", true),
+            ("SHARE", true),
+            ("", false),
+        ]);
+        for (v, n) in Summary::mix_sorted(&s.versions) {
+            let bar = "█".repeat(((n * 30).div_ceil(s.connections.max(1))) as usize);
+            let note = match v {
+                Some(v) if v.is_legacy() => "legacy",
+                None => "no ServerHello",
+                _ => "",
+            };
+            let label = v.map_or_else(|| "(none)".to_string(), |v| v.to_string());
+            g.row(vec![
+                Cell(label, version_tone(v)),
+                n.to_string().into(),
+                pct(n, s.connections).into(),
+                Cell(
+                    format!("{bar} {note}").trim_end().to_string(),
+                    version_tone(v),
+                ),
+            ]);
+        }
+        g.render(p, o);
+    }
+
+    fn clients(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(
+            o,
+            "Clients (versions negotiated, and the highest each connection offered)",
+        );
+        let clients = s.clients_sorted();
+        let lim = self.limit(clients.len());
+        let mut g = Grid::new(&[
+            ("CLIENT", false),
+            ("CONNS", true),
+            ("NEGOTIATED", false),
+            ("MAX OFFERED", false),
+            ("3DES", true),
+            ("FAILED", true),
+        ]);
+        for (ip, cs) in clients.into_iter().take(lim.shown) {
+            g.row(vec![
+                ip.to_string().into(),
+                cs.connections.to_string().into(),
+                Cell(mix_text(&cs.versions), mix_tone(&cs.versions)),
+                Cell(mix_text(&cs.max_offered), mix_tone(&cs.max_offered)),
+                Cell(
+                    cs.uses_3des.to_string(),
+                    if cs.uses_3des > 0 {
+                        Tone::Bad
+                    } else {
+                        Tone::Plain
+                    },
+                ),
+                Cell(
+                    cs.failed.to_string(),
+                    if cs.failed > 0 {
+                        Tone::Warn
+                    } else {
+                        Tone::Plain
+                    },
+                ),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "clients");
+    }
+
+    fn servers(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(o, "Servers");
+        let servers = s.servers_sorted();
+        let lim = self.limit(servers.len());
+        let mut g = Grid::new(&[
+            ("SERVER", false),
+            ("CONNS", true),
+            ("NEGOTIATED", false),
+            ("FAILED", true),
+            ("SNI", false),
+        ]);
+        for (ep, ss) in servers.into_iter().take(lim.shown) {
+            let mut snis: Vec<&str> = ss.snis.keys().map(String::as_str).take(3).collect();
+            let more = ss.snis.len().saturating_sub(3);
+            let mut sni = snis.join(", ");
+            if more > 0 {
+                let _ = write!(sni, " +{more}");
+            }
+            snis.clear();
+            g.row(vec![
+                ep.to_string().into(),
+                ss.connections.to_string().into(),
+                Cell(mix_text(&ss.versions), mix_tone(&ss.versions)),
+                Cell(
+                    ss.failed.to_string(),
+                    if ss.failed > 0 {
+                        Tone::Warn
+                    } else {
+                        Tone::Plain
+                    },
+                ),
+                sni.into(),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "servers");
+    }
+
+    fn ciphers(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(o, "Negotiated cipher suites");
+        let mut g = Grid::new(&[("CIPHER SUITE", false), ("CONNS", true), ("CLASS", false)]);
+        for (cs, n) in s.ciphers_sorted() {
+            let classes = cs.classes();
+            let tone = if classes.weak() {
+                Tone::Bad
+            } else {
+                Tone::Plain
+            };
+            let label = classes.labels().collect::<Vec<_>>().join(" ");
+            g.row(vec![
+                Cell(cs.to_string(), tone),
+                n.to_string().into(),
+                Cell(label, tone),
+            ]);
+        }
+        g.render(p, o);
+        let _ = writeln!(
+            o,
+            "  offered 3DES: {} connection(s); negotiated 3DES: {}",
+            s.offers_3des, s.uses_3des
+        );
+    }
+
+    fn usage_grid(&self, rows: &[(&LegacyKey, &Seen)], p: &Paint, o: &mut String) {
+        let mut g = Grid::new(&[
+            ("CLIENT", false),
+            ("SERVER", false),
+            ("SNI", false),
+            ("NEGOTIATED", false),
+            ("MAX OFFERED", false),
+            ("CIPHER", false),
+            ("CONNS", true),
+            ("LAST SEEN", false),
+        ]);
+        for (k, seen) in rows {
+            let cipher_tone = if k.cipher.is_some_and(|c| c.classes().triple_des()) {
+                Tone::Bad
+            } else {
+                Tone::Plain
+            };
+            g.row(vec![
+                k.client.to_string().into(),
+                k.server.to_string().into(),
+                k.sni.clone().unwrap_or_else(|| "-".into()).into(),
+                Cell(version_label(k.version), version_tone(k.version)),
+                Cell(version_label(k.max_offered), version_tone(k.max_offered)),
+                Cell(
+                    k.cipher.map_or_else(|| "-".into(), |c| c.to_string()),
+                    cipher_tone,
+                ),
+                seen.count.to_string().into(),
+                when(seen.last).into(),
+            ]);
+        }
+        g.render(p, o);
+    }
+
+    fn legacy(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(o, "Legacy: connections below TLS 1.2 or with 3DES");
+        if s.legacy.is_empty() {
+            let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
+            return;
+        }
+        let rows: Vec<_> = s.legacy.iter().collect();
+        let lim = self.limit(rows.len());
+        self.usage_grid(&rows[..lim.shown], p, o);
+        lim.note(o, "rows");
+    }
+
+    fn failures(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(o, "Failed handshakes");
+        if s.failures.is_empty() {
+            let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
+            return;
+        }
+        let mut g = Grid::new(&[
+            ("CLIENT", false),
+            ("SERVER", false),
+            ("SNI", false),
+            ("OFFERED", false),
+            ("CONNS", true),
+            ("REASON", false),
+        ]);
+        let lim = self.limit(s.failures.len());
+        for (k, seen) in s.failures.iter().take(lim.shown) {
+            let tone = match k.outcome {
+                Outcome::Rejected | Outcome::Reset => Tone::Bad,
+                _ => Tone::Warn,
+            };
+            g.row(vec![
+                k.client.to_string().into(),
+                k.server.to_string().into(),
+                k.sni.clone().unwrap_or_else(|| "-".into()).into(),
+                Cell(version_label(k.max_offered), version_tone(k.max_offered)),
+                seen.count.to_string().into(),
+                Cell(k.reason.clone(), tone),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "rows");
+    }
+
+    fn policy(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        let Some(min) = s.min_version else { return };
+        h(o, &format!("Policy check: minimum {min}"));
+        if s.below_min.is_empty() {
+            let _ = writeln!(
+                o,
+                "  {}",
+                p.paint(
+                    Tone::Good,
+                    &format!("no connection in this capture would be rejected by a {min} minimum")
+                )
+            );
+            return;
+        }
+        let _ = writeln!(
+            o,
+            "  {}",
+            p.paint(
+                Tone::Bad,
+                &format!(
+                    "{} connection(s) from {} client(s) would be rejected:",
+                    s.below_min_connections,
+                    s.below_min_clients()
+                )
+            )
+        );
+        let rows: Vec<_> = s.below_min.iter().collect();
+        let lim = self.limit(rows.len());
+        self.usage_grid(&rows[..lim.shown], p, o);
+        lim.note(o, "rows");
+    }
+
+    fn latency(&self, o: &mut String, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        if s.latency.by_version.is_empty() {
+            return;
+        }
+        h(o, "Handshake latency, ClientHello → ServerHello (ms)");
+        let mut g = Grid::new(&[
+            ("VERSION", false),
+            ("COUNT", true),
+            ("p50", true),
+            ("p90", true),
+            ("p99", true),
+            ("max", true),
+        ]);
+        let ms = |micros: u64| format!("{:.3}", micros as f64 / 1000.0);
+        for (v, hist) in s.latency.by_version.iter().rev() {
+            g.row(vec![
+                v.to_string().into(),
+                hist.len().to_string().into(),
+                ms(hist.value_at_quantile(0.5)).into(),
+                ms(hist.value_at_quantile(0.9)).into(),
+                ms(hist.value_at_quantile(0.99)).into(),
+                ms(hist.max()).into(),
+            ]);
+        }
+        g.render(&Paint { color: self.color }, o);
+    }
+}
+
+impl<W: Write> Report for Table<W> {
+    fn finish(&mut self, run: &Run<'_>) -> io::Result<()> {
+        let text = self.render(run);
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+}

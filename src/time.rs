@@ -1,0 +1,102 @@
+//! Capture time.
+//!
+//! Every clock in tlssniff is the capture's: timeouts, the fallback window and
+//! handshake latency are computed from packet timestamps, never from the wall
+//! clock, so the same capture gives the same report on any machine.
+
+use std::fmt;
+
+/// A packet timestamp: nanoseconds since the Unix epoch (UTC).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    pub const ZERO: Timestamp = Timestamp(0);
+
+    pub fn from_parts(secs: u64, nanos: u64) -> Timestamp {
+        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
+    }
+
+    pub fn secs(self) -> u64 {
+        self.0 / 1_000_000_000
+    }
+
+    /// Time from `earlier` to `self`, zero if `earlier` is later.
+    pub fn since(self, earlier: Timestamp) -> Duration {
+        Duration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+/// A span of capture time in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(pub u64);
+
+impl Duration {
+    pub fn from_secs(s: u64) -> Duration {
+        Duration(s.saturating_mul(1_000_000_000))
+    }
+
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+
+    pub fn as_micros(self) -> u64 {
+        self.0 / 1_000
+    }
+}
+
+/// RFC 3339 in UTC with microseconds: `2026-11-21T23:01:42.123456Z`.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.secs();
+        let micros = (self.0 % 1_000_000_000) / 1_000;
+        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+        let rem = secs % 86_400;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+            rem / 3600,
+            (rem / 60) % 60,
+            rem % 60
+        )
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+/// Howard Hinnant's `civil_from_days` algorithm (public domain description).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339_with_microseconds() {
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
+        // 2026-11-21T23:01:42.123456789Z, checked with `date -u -d @1795302102`.
+        let ts = Timestamp::from_parts(1_795_302_102, 123_456_789);
+        assert_eq!(ts.to_string(), "2026-11-21T23:01:42.123456Z");
+        // Leap day.
+        assert_eq!(
+            Timestamp::from_parts(951_782_400, 0).to_string(),
+            "2000-02-29T00:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn since_saturates() {
+        assert_eq!(Timestamp(5).since(Timestamp(9)), Duration(0));
+        assert_eq!(Timestamp(9).since(Timestamp(5)), Duration(4));
+    }
+}

@@ -1,0 +1,77 @@
+//! A cursor over wire bytes: every read is checked, so parsing code never
+//! indexes a slice and never panics. (The shape follows rustls' `codec::Reader`.)
+
+#[derive(Clone, Copy, Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+        Reader { buf }
+    }
+
+    pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.buf.len() {
+            return None;
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Some(head)
+    }
+
+    /// Up to `n` bytes: all of them if fewer remain.
+    pub fn take_up_to(&mut self, n: usize) -> &'a [u8] {
+        let n = n.min(self.buf.len());
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        head
+    }
+
+    pub fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    pub fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    pub fn u24(&mut self) -> Option<u32> {
+        self.take(3)
+            .map(|b| u32::from_be_bytes([0, b[0], b[1], b[2]]))
+    }
+
+    /// A sub-reader over the next `n` bytes.
+    pub fn sub(&mut self, n: usize) -> Option<Reader<'a>> {
+        self.take(n).map(Reader::new)
+    }
+
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.buf)
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_checked() {
+        let mut r = Reader::new(&[1, 2, 3, 4]);
+        assert_eq!(r.u8(), Some(1));
+        assert_eq!(r.u24(), Some(0x020304));
+        assert_eq!(r.u8(), None);
+        let mut r = Reader::new(&[0, 5, 1]);
+        assert_eq!(r.u16(), Some(5));
+        assert!(r.sub(5).is_none());
+        assert_eq!(r.take_up_to(5), &[1]);
+    }
+}

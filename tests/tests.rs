@@ -1,0 +1,19 @@
+//! tlssniff's integration tests: one binary, one module per concern.
+//!
+//! - `fixtures`: every fixture capture's jsonl output equals its committed
+//!   expectation (checked once against tshark; see fixtures/README.md);
+//!   `TLSSNIFF_BLESS=1 cargo test` rewrites the expectations.
+//! - `traps`: the domain traps of STYLE.md, on real fixture traffic.
+//! - `resegment`: reassembly under random segment splits, reorders,
+//!   duplicates and overlaps, against the unsplit capture as the oracle.
+//! - `bad_input`: missing, unreadable, non-capture, empty, truncated and
+//!   corrupt inputs: a clear message, the right exit status, nothing lost.
+//! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
+//!   status, and the packet accounting invariant.
+
+mod bad_input;
+mod cli;
+mod fixtures;
+mod resegment;
+mod traps;
+mod util;

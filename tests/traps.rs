@@ -1,0 +1,125 @@
+//! The domain traps of STYLE.md, each on real fixture traffic.
+
+use serde_json::Value;
+
+use crate::util::{fixture, jsonl, pcap_bytes, read_pcap, stdout, tempdir, tlssniff};
+
+fn records(name: &str) -> Vec<Value> {
+    let out = tlssniff(["--format", "jsonl", fixture(name).to_str().unwrap()]);
+    assert!(out.status.success());
+    jsonl(&out)
+}
+
+#[test]
+fn legacy_and_record_versions_are_not_the_protocol_version() {
+    // OpenSSL 3.0 as a TLS 1.3 client: record layer TLS 1.0, legacy_version
+    // TLS 1.2, supported_versions [1.3, 1.2].
+    let r = &records("tls13.pcap")[0];
+    let ch = &r["client_hello"];
+    assert_eq!(ch["record_version"], "TLS 1.0");
+    assert_eq!(ch["legacy_version"], "TLS 1.2");
+    assert_eq!(ch["max_version"], "TLS 1.3");
+    assert_eq!(r["version"], "TLS 1.3");
+    // ServerHello.legacy_version is 1.2 too; supported_versions decides.
+    assert_eq!(r["server_hello"]["legacy_version"], "TLS 1.2");
+    assert_eq!(r["server_hello"]["version"], "TLS 1.3");
+}
+
+#[test]
+fn hello_retry_request_is_not_the_final_server_hello() {
+    let recs = records("tls13-hrr.pcap");
+    assert_eq!(recs.len(), 1, "one connection, two ClientHellos");
+    let r = &recs[0];
+    assert_eq!(r["hello_retry_request"], true);
+    assert_eq!(r["client_hellos"], 2);
+    assert_eq!(r["version"], "TLS 1.3");
+    assert_eq!(r["outcome"], "established");
+}
+
+#[test]
+fn a_client_hello_spanning_two_segments_is_reassembled() {
+    let r = &records("ch-two-segments.pcap")[0];
+    let ch = &r["client_hello"];
+    assert_eq!(ch["partial"], false);
+    assert!(
+        ch["sni"]
+            .as_str()
+            .unwrap()
+            .ends_with("two-segments.fixtures.test")
+    );
+    assert_eq!(r["outcome"], "established");
+}
+
+#[test]
+fn a_client_hello_split_over_several_records_is_reassembled() {
+    for r in records("ch-multi-record.pcap") {
+        assert_eq!(r["client_hello"]["partial"], false);
+        assert_eq!(r["client_hello"]["sni"], "multi-record.fixtures.test");
+        assert_eq!(r["outcome"], "established");
+    }
+}
+
+#[test]
+fn fallback_scsv_and_inappropriate_fallback() {
+    let recs = records("fallback-scsv-inappropriate.pcap");
+    let first = &recs[0];
+    assert_eq!(first["client_hello"]["max_version"], "TLS 1.3");
+    assert_eq!(
+        first["outcome"], "reset",
+        "the middlebox resets the modern hello"
+    );
+    let retry = &recs[1];
+    assert_eq!(retry["client_hello"]["fallback_scsv"], true);
+    assert_eq!(retry["client_hello"]["max_version"], "TLS 1.0");
+    assert_eq!(retry["outcome"], "rejected");
+    assert_eq!(retry["alerts"][0]["description"], "inappropriate_fallback");
+    assert_eq!(retry["alerts"][0]["from"], "server");
+}
+
+#[test]
+fn minimum_version_rejection_is_explained() {
+    for r in records("min-tls12-reject.pcap") {
+        assert_eq!(r["outcome"], "rejected");
+        assert_eq!(r["alerts"][0]["description"], "protocol_version");
+        assert_eq!(
+            r["reason"],
+            "rejected: below the server's minimum TLS version (server alert protocol_version)"
+        );
+    }
+}
+
+#[test]
+fn three_des_is_flagged() {
+    let r = &records("3des.pcap")[0];
+    assert_eq!(r["cipher"], "TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+    assert_eq!(r["uses_3des"], true);
+    assert_eq!(r["offers_3des"], true);
+}
+
+#[test]
+fn ssl3_is_recognised() {
+    let recs = records("ssl30.pcap");
+    assert!(recs.iter().all(|r| r["version"] == "SSL 3.0"), "{recs:?}");
+}
+
+/// NIC offload leaves wrong checksums in captures: they must not matter.
+#[test]
+fn checksums_are_never_validated() {
+    let (lt, mut recs, _) = read_pcap(&fixture("tls12.pcap"));
+    assert_eq!(lt, 1);
+    for r in &mut recs {
+        // IPv4 header checksum (Ethernet + 10) and TCP checksum (+ 14 + 20 + 16).
+        for at in [24usize, 50] {
+            if let Some(b) = r.data.get_mut(at) {
+                *b ^= 0x5a;
+            }
+        }
+    }
+    let dir = tempdir("checksums");
+    let bad = dir.join("bad-checksums.pcap");
+    std::fs::write(&bad, pcap_bytes(lt, &recs)).unwrap();
+    let good = tlssniff(["--format", "jsonl", fixture("tls12.pcap").to_str().unwrap()]);
+    let out = tlssniff(["--format", "jsonl", bad.to_str().unwrap()]);
+    assert!(!stdout(&good).is_empty());
+    assert_eq!(stdout(&good), stdout(&out));
+}
