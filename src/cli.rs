@@ -113,6 +113,9 @@ impl Args {
             ));
         }
         let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
+        // Reading a stream (`tcpdump -w - | tlssniff -`): show records as
+        // they complete rather than when a buffer fills.
+        let streaming = inputs.iter().any(|p| p.as_os_str() == "-");
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match self.color {
             ColorChoice::Always => true,
@@ -130,7 +133,7 @@ impl Args {
             color,
             top: self.top,
             progress: !self.quiet && std::io::stderr().is_terminal(),
-            flush_each: false,
+            flush_each: streaming,
         })
     }
 }

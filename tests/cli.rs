@@ -131,3 +131,38 @@ fn output_is_identical_run_to_run() {
     let b = tlssniff(["--format", "summary-json", f.to_str().unwrap()]);
     assert_eq!(a.stdout, b.stdout);
 }
+
+/// pcap in both byte orders with µs or ns timestamps, pcapng with decimal
+/// and binary timestamp resolutions: the same packets give the same report.
+#[test]
+fn every_capture_flavour_reads_the_same() {
+    use crate::util::{pcap_bytes_as, pcapng_epb, pcapng_idb, pcapng_shb, read_pcap};
+    let src = fixture("tls13-hrr.pcap");
+    let (lt, recs, _) = read_pcap(&src);
+    let want = stdout(&tlssniff(["--format", "jsonl", src.to_str().unwrap()]));
+    assert!(!want.is_empty());
+    let dir = tempdir("flavours");
+    let mut files = Vec::new();
+    for (be, ns) in [(true, false), (false, true), (true, true)] {
+        let p = dir.join(format!("be{be}-ns{ns}.pcap"));
+        std::fs::write(&p, pcap_bytes_as(lt, &recs, be, ns)).unwrap();
+        files.push(p);
+    }
+    // pcapng: two sections, the packets split between them.
+    let mut ng = Vec::new();
+    let half = recs.len() / 2;
+    for part in [&recs[..half], &recs[half..]] {
+        ng.extend(pcapng_shb());
+        ng.extend(pcapng_idb(lt as u16, 6));
+        for r in part {
+            ng.extend(pcapng_epb(0, r));
+        }
+    }
+    let p = dir.join("two-sections.pcapng");
+    std::fs::write(&p, ng).unwrap();
+    files.push(p);
+    for f in files {
+        let got = stdout(&tlssniff(["--format", "jsonl", f.to_str().unwrap()]));
+        assert_eq!(got, want, "{}", f.display());
+    }
+}

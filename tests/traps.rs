@@ -123,3 +123,57 @@ fn checksums_are_never_validated() {
     assert!(!stdout(&good).is_empty());
     assert_eq!(stdout(&good), stdout(&out));
 }
+
+/// TCP flags of an Ethernet/IPv4/TCP frame.
+fn tcp_flags(frame: &[u8]) -> Option<u8> {
+    if frame.get(12..14)? != [0x08, 0x00] || *frame.get(23)? != 6 {
+        return None;
+    }
+    let ihl = usize::from(frame.get(14)? & 0x0f) * 4;
+    frame.get(14 + ihl + 13).copied()
+}
+
+/// The capture began after the three-way handshake: the client is the side
+/// that sent the ClientHello, and nothing else changes.
+#[test]
+fn flows_picked_up_without_their_syn() {
+    let (lt, recs, _) = read_pcap(&fixture("tls12.pcap"));
+    let no_syn: Vec<_> = recs
+        .into_iter()
+        .filter(|r| tcp_flags(&r.data).is_none_or(|f| f & 0x02 == 0))
+        .collect();
+    let dir = tempdir("no-syn");
+    let path = dir.join("no-syn.pcap");
+    std::fs::write(&path, pcap_bytes(lt, &no_syn)).unwrap();
+    let got = jsonl(&tlssniff(["--format", "jsonl", path.to_str().unwrap()]));
+    let want = records("tls12.pcap");
+    assert_eq!(got, want);
+}
+
+/// A server that never answers: the ClientHello gets `no_response` when the
+/// capture ends.
+#[test]
+fn an_unanswered_client_hello_is_no_response() {
+    let (lt, recs, _) = read_pcap(&fixture("tls12.pcap"));
+    let client_ip = &recs
+        .iter()
+        .find(|r| tcp_flags(&r.data) == Some(0x02))
+        .expect("a SYN")
+        .data[26..30]
+        .to_vec();
+    // Keep the client's packets only (and the server's SYN-ACK).
+    let one_way: Vec<_> = recs
+        .into_iter()
+        .filter(|r| r.data.get(26..30) == Some(client_ip) || tcp_flags(&r.data) == Some(0x12))
+        .collect();
+    let dir = tempdir("unanswered");
+    let path = dir.join("unanswered.pcap");
+    std::fs::write(&path, pcap_bytes(lt, &one_way)).unwrap();
+    let got = jsonl(&tlssniff(["--format", "jsonl", path.to_str().unwrap()]));
+    assert!(!got.is_empty());
+    for r in got {
+        assert_eq!(r["outcome"], "no_response", "{r}");
+        assert_eq!(r["server_hello"], Value::Null);
+        assert_eq!(r["reason"], "no response to ClientHello");
+    }
+}

@@ -82,19 +82,26 @@ pub fn read_pcap(path: &Path) -> (u32, Vec<Rec>, Vec<usize>) {
 }
 
 pub fn pcap_bytes(link_type: u32, recs: &[Rec]) -> Vec<u8> {
+    pcap_bytes_as(link_type, recs, false, false)
+}
+
+/// A pcap in either byte order, with micro- or nanosecond timestamps.
+pub fn pcap_bytes_as(link_type: u32, recs: &[Rec], big_endian: bool, nanos: bool) -> Vec<u8> {
+    let u32b = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+    let u16b = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
     let mut out = Vec::new();
-    out.extend(0xa1b2_c3d4u32.to_le_bytes());
-    out.extend(2u16.to_le_bytes());
-    out.extend(4u16.to_le_bytes());
-    out.extend(0i32.to_le_bytes());
-    out.extend(0u32.to_le_bytes());
-    out.extend(262_144u32.to_le_bytes());
-    out.extend(link_type.to_le_bytes());
+    out.extend(u32b(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+    out.extend(u16b(2));
+    out.extend(u16b(4));
+    out.extend(u32b(0));
+    out.extend(u32b(0));
+    out.extend(u32b(262_144));
+    out.extend(u32b(link_type));
     for r in recs {
-        out.extend(r.ts_sec.to_le_bytes());
-        out.extend(r.ts_usec.to_le_bytes());
-        out.extend((r.data.len() as u32).to_le_bytes());
-        out.extend(r.orig_len.max(r.data.len() as u32).to_le_bytes());
+        out.extend(u32b(r.ts_sec));
+        out.extend(u32b(if nanos { r.ts_usec * 1000 + 999 } else { r.ts_usec }));
+        out.extend(u32b(r.data.len() as u32));
+        out.extend(u32b(r.orig_len.max(r.data.len() as u32)));
         out.extend(&r.data);
     }
     out
