@@ -24,7 +24,8 @@ pub type VersionMix = BTreeMap<Option<Version>, u64>;
 
 #[derive(Clone, Debug, Default)]
 pub struct ClientStats {
-    pub connections: u64,
+    /// Connections, and the first and last ClientHello.
+    pub seen: Seen,
     /// Negotiated versions (`None`: no ServerHello).
     pub versions: VersionMix,
     /// Highest version offered per connection.
@@ -34,19 +35,15 @@ pub struct ClientStats {
     pub legacy: u64,
     pub failed: u64,
     pub fallback_scsv: u64,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct ServerStats {
-    pub connections: u64,
+    pub seen: Seen,
     pub versions: VersionMix,
     pub uses_3des: u64,
     pub failed: u64,
     pub snis: BTreeMap<String, u64>,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
 }
 
 /// One (client, server, SNI, versions) combination below TLS 1.2 or with 3DES.
@@ -70,6 +67,7 @@ pub struct FailureKey {
     pub reason: String,
 }
 
+/// How often something was seen, and when first and last.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
     pub count: u64,
@@ -78,7 +76,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    fn add(&mut self, ts: Timestamp) {
+    pub fn add(&mut self, ts: Timestamp) {
         if self.count == 0 || ts < self.first {
             self.first = ts;
         }
@@ -197,11 +195,7 @@ impl Summary {
         }
 
         let c = self.clients.entry(rec.client.ip).or_default();
-        if c.connections == 0 || rec.ts < c.first_seen {
-            c.first_seen = rec.ts;
-        }
-        c.last_seen = c.last_seen.max(rec.ts);
-        c.connections += 1;
+        c.seen.add(rec.ts);
         *c.versions.entry(version).or_default() += 1;
         *c.max_offered.entry(max_offered).or_default() += 1;
         c.offers_3des += count(offers_3des);
@@ -211,11 +205,7 @@ impl Summary {
         c.fallback_scsv += count(scsv);
 
         let s = self.servers.entry(rec.server).or_default();
-        if s.connections == 0 || rec.ts < s.first_seen {
-            s.first_seen = rec.ts;
-        }
-        s.last_seen = s.last_seen.max(rec.ts);
-        s.connections += 1;
+        s.seen.add(rec.ts);
         *s.versions.entry(version).or_default() += 1;
         s.uses_3des += count(uses_3des);
         s.failed += count(failed);
@@ -260,13 +250,13 @@ impl Summary {
     /// Clients, most connections first (then by address).
     pub fn clients_sorted(&self) -> Vec<(&IpAddr, &ClientStats)> {
         let mut v: Vec<_> = self.clients.iter().collect();
-        v.sort_by(|a, b| b.1.connections.cmp(&a.1.connections).then(a.0.cmp(b.0)));
+        v.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(b.0)));
         v
     }
 
     pub fn servers_sorted(&self) -> Vec<(&Endpoint, &ServerStats)> {
         let mut v: Vec<_> = self.servers.iter().collect();
-        v.sort_by(|a, b| b.1.connections.cmp(&a.1.connections).then(a.0.cmp(b.0)));
+        v.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(b.0)));
         v
     }
 

@@ -653,11 +653,17 @@ fn interface_ts(units: u64, tsresol: u8, tsoffset: i64) -> Timestamp {
     Timestamp(total.clamp(0, i128::from(u64::MAX)) as u64)
 }
 
-fn read_u32(data: &[u8], at: usize, big_endian: bool) -> u32 {
-    let mut b = [0u8; 4];
-    if let Some(s) = data.get(at..at + 4) {
+/// `N` bytes at `at` (zeros past the end: callers check lengths first).
+fn bytes_at<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
+    let mut b = [0u8; N];
+    if let Some(s) = data.get(at..at + N) {
         b.copy_from_slice(s);
     }
+    b
+}
+
+fn read_u32(data: &[u8], at: usize, big_endian: bool) -> u32 {
+    let b = bytes_at::<4>(data, at);
     if big_endian {
         u32::from_be_bytes(b)
     } else {
@@ -666,10 +672,7 @@ fn read_u32(data: &[u8], at: usize, big_endian: bool) -> u32 {
 }
 
 fn read_u16(data: &[u8], at: usize, big_endian: bool) -> u16 {
-    let mut b = [0u8; 2];
-    if let Some(s) = data.get(at..at + 2) {
-        b.copy_from_slice(s);
-    }
+    let b = bytes_at::<2>(data, at);
     if big_endian {
         u16::from_be_bytes(b)
     } else {

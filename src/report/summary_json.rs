@@ -117,7 +117,7 @@ pub fn render(run: &Run<'_>) -> Value {
         .map(|(ip, cs)| {
             json!({
                 "ip": ip.to_string(),
-                "connections": cs.connections,
+                "connections": cs.seen.count,
                 "versions": mix(&cs.versions),
                 "not_negotiated": unknown(&cs.versions),
                 "max_offered": mix(&cs.max_offered),
@@ -127,8 +127,8 @@ pub fn render(run: &Run<'_>) -> Value {
                 "failed": cs.failed,
                 "fallback_scsv": cs.fallback_scsv,
                 "fallbacks": 0,
-                "first_seen": cs.first_seen.to_string(),
-                "last_seen": cs.last_seen.to_string(),
+                "first_seen": cs.seen.first.to_string(),
+                "last_seen": cs.seen.last.to_string(),
             })
         })
         .collect();
@@ -139,14 +139,14 @@ pub fn render(run: &Run<'_>) -> Value {
             json!({
                 "ip": ep.ip.to_string(),
                 "port": ep.port,
-                "connections": ss.connections,
+                "connections": ss.seen.count,
                 "versions": mix(&ss.versions),
                 "not_negotiated": unknown(&ss.versions),
                 "uses_3des": ss.uses_3des,
                 "failed": ss.failed,
                 "snis": ss.snis.keys().collect::<Vec<_>>(),
-                "first_seen": ss.first_seen.to_string(),
-                "last_seen": ss.last_seen.to_string(),
+                "first_seen": ss.seen.first.to_string(),
+                "last_seen": ss.seen.last.to_string(),
             })
         })
         .collect();

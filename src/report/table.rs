@@ -349,7 +349,7 @@ impl<W: Write> Table<W> {
         for (ip, cs) in clients.into_iter().take(lim.shown) {
             g.row(vec![
                 ip.to_string().into(),
-                cs.connections.to_string().into(),
+                cs.seen.count.to_string().into(),
                 Cell(mix_text(&cs.versions), mix_tone(&cs.versions)),
                 Cell(mix_text(&cs.max_offered), mix_tone(&cs.max_offered)),
                 Cell(
@@ -395,7 +395,7 @@ impl<W: Write> Table<W> {
             snis.clear();
             g.row(vec![
                 ep.to_string().into(),
-                ss.connections.to_string().into(),
+                ss.seen.count.to_string().into(),
                 Cell(mix_text(&ss.versions), mix_tone(&ss.versions)),
                 Cell(
                     ss.failed.to_string(),
