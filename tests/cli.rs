@@ -166,3 +166,87 @@ fn every_capture_flavour_reads_the_same() {
         assert_eq!(got, want, "{}", f.display());
     }
 }
+
+/// pcapng with per-interface link types and timestamp resolutions, and the
+/// simple and obsolete packet blocks.
+#[test]
+fn pcapng_interfaces_resolutions_and_block_kinds() {
+    use crate::util::{
+        Rec, pcapng_epb_units, pcapng_idb, pcapng_opb, pcapng_shb, pcapng_spb, read_pcap,
+    };
+    let src = fixture("tls12.pcap");
+    let (lt, recs, _) = read_pcap(&src);
+    assert_eq!(lt, 1);
+    let want = jsonl(&tlssniff(["--format", "jsonl", src.to_str().unwrap()]));
+    let dir = tempdir("pcapng-kinds");
+
+    // Interface 0: Ethernet with nanoseconds; interface 1: raw IP with
+    // 2^-20 s units. Client packets go to one, server packets to the other.
+    let mut ng = pcapng_shb();
+    ng.extend(pcapng_idb(1, 9));
+    ng.extend(pcapng_idb(101, 0x80 | 20));
+    for r in &recs {
+        let secs = u64::from(r.ts_sec);
+        let micros = u64::from(r.ts_usec);
+        let from_client = r.data.get(26..30) == Some(&[10, 66, 4, 2][..]);
+        if from_client {
+            ng.extend(pcapng_epb_units(0, secs * 1_000_000_000 + micros * 1000, r));
+        } else {
+            let raw = Rec {
+                data: r.data[14..].to_vec(),
+                orig_len: r.orig_len - 14,
+                ..r.clone()
+            };
+            // micros * 2^20 / 10^6, rounded up so that it reads back as the
+            // same microsecond.
+            let units = (secs << 20) + (micros * (1 << 20)).div_ceil(1_000_000);
+            ng.extend(pcapng_epb_units(1, units, &raw));
+        }
+    }
+    let p = dir.join("two-link-types.pcapng");
+    std::fs::write(&p, ng).unwrap();
+    let got = jsonl(&tlssniff(["--format", "jsonl", p.to_str().unwrap()]));
+    // 2^-20 s units are not whole microseconds: latency may differ by 1 µs.
+    let without_latency = |v: &[Value]| -> Vec<Value> {
+        v.iter()
+            .map(|r| {
+                let mut r = r.clone();
+                let ms = r["handshake_ms"].take().as_f64().unwrap();
+                r["handshake_ms"] = Value::from((ms * 100.0).round());
+                r
+            })
+            .collect()
+    };
+    assert_eq!(without_latency(&got), without_latency(&want));
+
+    // Obsolete packet blocks carry timestamps: same report.
+    let mut ng = pcapng_shb();
+    ng.extend(pcapng_idb(1, 6));
+    for r in &recs {
+        ng.extend(pcapng_opb(0, r));
+    }
+    let p = dir.join("opb.pcapng");
+    std::fs::write(&p, ng).unwrap();
+    assert_eq!(
+        jsonl(&tlssniff(["--format", "jsonl", p.to_str().unwrap()])),
+        want
+    );
+
+    // Simple packet blocks have no timestamp: the same connections, versions
+    // and ciphers, at time zero.
+    let mut ng = pcapng_shb();
+    ng.extend(pcapng_idb(1, 6));
+    for r in &recs {
+        ng.extend(pcapng_spb(r));
+    }
+    let p = dir.join("spb.pcapng");
+    std::fs::write(&p, ng).unwrap();
+    let got = jsonl(&tlssniff(["--format", "jsonl", p.to_str().unwrap()]));
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g["version"], w["version"]);
+        assert_eq!(g["cipher"], w["cipher"]);
+        assert_eq!(g["client_hello"], w["client_hello"]);
+        assert_eq!(g["ts"], "1970-01-01T00:00:00.000000Z");
+    }
+}

@@ -87,8 +87,20 @@ pub fn pcap_bytes(link_type: u32, recs: &[Rec]) -> Vec<u8> {
 
 /// A pcap in either byte order, with micro- or nanosecond timestamps.
 pub fn pcap_bytes_as(link_type: u32, recs: &[Rec], big_endian: bool, nanos: bool) -> Vec<u8> {
-    let u32b = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-    let u16b = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+    let u32b = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u16b = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
     let mut out = Vec::new();
     out.extend(u32b(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
     out.extend(u16b(2));
@@ -99,7 +111,11 @@ pub fn pcap_bytes_as(link_type: u32, recs: &[Rec], big_endian: bool, nanos: bool
     out.extend(u32b(link_type));
     for r in recs {
         out.extend(u32b(r.ts_sec));
-        out.extend(u32b(if nanos { r.ts_usec * 1000 + 999 } else { r.ts_usec }));
+        out.extend(u32b(if nanos {
+            r.ts_usec * 1000 + 999
+        } else {
+            r.ts_usec
+        }));
         out.extend(u32b(r.data.len() as u32));
         out.extend(u32b(r.orig_len.max(r.data.len() as u32)));
         out.extend(&r.data);
@@ -145,6 +161,11 @@ pub fn pcapng_idb(link_type: u16, tsresol: u8) -> Vec<u8> {
 /// An enhanced packet block for interface `if_id`, timestamp in microseconds.
 pub fn pcapng_epb(if_id: u32, r: &Rec) -> Vec<u8> {
     let ts = u64::from(r.ts_sec) * 1_000_000 + u64::from(r.ts_usec);
+    pcapng_epb_units(if_id, ts, r)
+}
+
+/// An enhanced packet block with a timestamp in the interface's units.
+pub fn pcapng_epb_units(if_id: u32, ts: u64, r: &Rec) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend(if_id.to_le_bytes());
     body.extend(((ts >> 32) as u32).to_le_bytes());
@@ -154,4 +175,26 @@ pub fn pcapng_epb(if_id: u32, r: &Rec) -> Vec<u8> {
     body.extend(&r.data);
     body.extend(std::iter::repeat_n(0u8, (4 - r.data.len() % 4) % 4));
     pcapng_block(6, &body)
+}
+
+/// A simple packet block (no timestamp, interface 0).
+pub fn pcapng_spb(r: &Rec) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend(r.orig_len.max(r.data.len() as u32).to_le_bytes());
+    body.extend(&r.data);
+    pcapng_block(3, &body)
+}
+
+/// An obsolete packet block (pcapng draft's type 2), timestamp in µs.
+pub fn pcapng_opb(if_id: u16, r: &Rec) -> Vec<u8> {
+    let ts = u64::from(r.ts_sec) * 1_000_000 + u64::from(r.ts_usec);
+    let mut body = Vec::new();
+    body.extend(if_id.to_le_bytes());
+    body.extend(0u16.to_le_bytes());
+    body.extend(((ts >> 32) as u32).to_le_bytes());
+    body.extend((ts as u32).to_le_bytes());
+    body.extend((r.data.len() as u32).to_le_bytes());
+    body.extend(r.orig_len.max(r.data.len() as u32).to_le_bytes());
+    body.extend(&r.data);
+    pcapng_block(2, &body)
 }
