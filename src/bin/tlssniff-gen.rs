@@ -104,6 +104,8 @@ fn tcp_of(frame: &[u8]) -> Option<(Ipv4Header, TcpHeader, usize)> {
     Some((v4.header().to_header(), t.to_header(), t.payload().len()))
 }
 
+type FourTuple = ([u8; 4], u16, [u8; 4], u16);
+
 /// Splits template captures into their TCP connections that start with a SYN.
 fn load_templates(paths: &[PathBuf]) -> Vec<Template> {
     let mut out = Vec::new();
@@ -112,8 +114,8 @@ fn load_templates(paths: &[PathBuf]) -> Vec<Template> {
             eprintln!("tlssniff-gen: cannot read template {}", path.display());
             continue;
         };
-        let mut flows: BTreeMap<([u8; 4], u16, [u8; 4], u16), (u64, Vec<TemplatePacket>)> =
-            BTreeMap::new();
+        // 4-tuple -> (order of first packet, packets).
+        let mut flows: BTreeMap<FourTuple, (u64, Vec<TemplatePacket>)> = BTreeMap::new();
         let mut order = 0u64;
         while let Ok(Some(pkt)) = f.next_packet() {
             if pkt.link_type != LinkType::ETHERNET || pkt.cut_bytes() > 0 {
