@@ -177,3 +177,62 @@ fn an_unanswered_client_hello_is_no_response() {
         assert_eq!(r["reason"], "no response to ClientHello");
     }
 }
+
+/// RFC 8701 GREASE in suites, extensions, supported_versions and groups:
+/// never a version, never a suite in the output.
+#[test]
+fn grease_is_never_the_max_version() {
+    let recs = records("grease.pcap");
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        let ch = &r["client_hello"];
+        let all: Vec<&str> = ch["cipher_suites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(ch["supported_versions"].as_array().into_iter().flatten())
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(
+            all.iter()
+                .all(|s| !(s.starts_with("0x") && s.ends_with('a'))),
+            "GREASE leaked: {all:?}"
+        );
+        assert_eq!(r["outcome"], "established");
+    }
+    assert_eq!(recs[0]["client_hello"]["max_version"], "TLS 1.3");
+    assert_eq!(
+        recs[0]["client_hello"]["supported_versions"],
+        serde_json::json!(["TLS 1.3", "TLS 1.2"])
+    );
+}
+
+/// RFC 8446 §4.1.3: a TLS 1.3 server negotiating lower says so in its random.
+#[test]
+fn downgrade_sentinel_is_reported() {
+    let recs = records("downgrade-sentinel.pcap");
+    let got: Vec<(&str, &Value)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_str().unwrap(),
+                &r["server_hello"]["downgrade_sentinel"],
+            )
+        })
+        .collect();
+    assert_eq!(got[0], ("TLS 1.2", &Value::from("TLS 1.3")));
+    assert_eq!(got[1], ("TLS 1.1", &Value::from("TLS 1.2")));
+    assert_eq!(got[2], ("TLS 1.3", &Value::Null));
+}
+
+/// TLS after a plaintext preamble (SMTP STARTTLS), on any port.
+#[test]
+fn starttls_is_found_without_a_port_list() {
+    let recs = records("starttls-smtp.pcap");
+    let ports: Vec<u64> = recs
+        .iter()
+        .map(|r| r["server"]["port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, vec![25, 25, 587]);
+    assert!(recs.iter().all(|r| r["outcome"] == "established"));
+}
