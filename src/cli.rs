@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
 use crate::pipeline::Config;
@@ -21,8 +21,18 @@ pub enum ColorChoice {
 /// Passive TLS version analyzer: which clients still speak TLS 1.0/1.1,
 /// SSL 3.0 or 3DES, to which servers, how often, and what fails.
 #[derive(Debug, Parser)]
-#[command(name = "tlssniff", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(
+    name = "tlssniff",
+    version,
+    about,
+    long_about = None,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Capture files to read (pcap or pcapng, also gzip/zstd-compressed);
     /// `-` reads standard input.
     #[arg(value_name = "FILE")]
@@ -75,6 +85,49 @@ pub struct Args {
     /// No progress display on standard error.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Parser worker threads (default: the machine's cores; 1 runs
+    /// everything on one thread).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// A lower-version retry within this many seconds (capture time) of a
+    /// failed attempt is a fallback retry.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub fallback_window: u64,
+
+    /// Print throughput and per-stage figures on standard error at the end.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure throughput on capture files: packets/s, Gbit/s, handshakes/s,
+    /// time per stage, per-worker load, channel stalls (the report itself
+    /// is discarded).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Parser worker threads (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The floor probe: only walk the records, decode headers and hash
+    /// flows — the least any analyzer must do.
+    #[arg(long)]
+    pub floor: bool,
+    /// Also produce jsonl records (serialized, then discarded).
+    #[arg(long)]
+    pub jsonl: bool,
+}
+
+/// The machine's cores (at least 1).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 const AFTER_HELP: &str = "\
@@ -89,6 +142,23 @@ Examples:
 fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s)
         .ok_or_else(|| format!("unknown TLS version {s:?} (try 1.0, 1.1, 1.2, 1.3, ssl3)"))
+}
+
+impl BenchArgs {
+    pub fn into_config(self) -> Config {
+        Config {
+            inputs: self.files,
+            format: if self.jsonl {
+                Format::Jsonl
+            } else {
+                Format::SummaryJson
+            },
+            threads: self.threads.unwrap_or_else(default_threads).max(1),
+            stats: true,
+            discard: true,
+            ..Config::default()
+        }
+    }
 }
 
 impl Args {
@@ -134,6 +204,10 @@ impl Args {
             top: self.top,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             flush_each: streaming,
+            threads: self.threads.unwrap_or_else(default_threads).max(1),
+            fallback_window: Duration::from_secs(self.fallback_window),
+            stats: self.stats,
+            discard: false,
         })
     }
 }

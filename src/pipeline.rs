@@ -1,29 +1,46 @@
 //! The pipeline: capture → decode → flow → tls → analysis → report, wired
-//! together.
+//! together (DESIGN.md).
 //!
-//! Files are read one after another in the order given, and flows do not
-//! continue from one file into the next (each file is a capture of its own:
-//! its flows are flushed at its end). A packet's position in the whole run
-//! (`index`) orders the output. Everything that happens to a packet is
-//! counted in [`CaptureStats`].
+//! ```text
+//!  capture thread                 parser workers (N)                 output
+//!  read · decode · shard  ──►     Worker: flows → records      ──►   merge by order → report
+//!  (batches of segments,          FallbackDetector                   (jsonl/csv stream)
+//!   bounded channels)             Aggregator::observe (shared)
+//! ```
 //!
-//! This is the single-threaded form of DESIGN.md's pipeline: the capture
-//! loop calls the one [`Worker`] directly. The worker owns its flows, so the
-//! multi-worker form only has to route segments by flow and merge records by
-//! `order`.
+//! The capture thread reads and decodes packets, then routes each segment
+//! by a symmetric hash of its *IP pair* to the worker that owns the pair:
+//! both directions of a flow, and all of a client's retries to one server,
+//! meet on one worker, so flows need no lock and fallback retries are seen
+//! in order. Segments travel in batches that point into the shared capture
+//! buffer (no copy). A worker drops a packet of a finished handshake at its
+//! first lookup. Records leave each worker in ClientHello order with a
+//! watermark; the output thread merges them by capture position, so the
+//! output is the same for every `--threads`. With one thread everything runs
+//! inline on the capture thread.
+//!
+//! Files are read in the order given; flows do not continue from one file
+//! into the next (each file's flows are ended at its end).
 
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+
 use crate::analysis::accounting::{CaptureStats, FileReport};
-use crate::analysis::aggregate::Summary;
+use crate::analysis::aggregate::{Aggregator, Summary};
 use crate::analysis::connection::{ConnectionRecord, End, FlowLimits, Tracker};
+use crate::analysis::fallback::FallbackDetector;
 use crate::analysis::order::Reorder;
 use crate::capture::file::CaptureFile;
+use crate::capture::{LinkType, Packet};
 use crate::decode::{self, Segment, Skip, TcpFlags};
 use crate::error::Error;
-use crate::flow::{FlowKey, FlowTable};
+use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
 use crate::report::csv::Csv;
 use crate::report::jsonl::Jsonl;
 use crate::report::summary_json::SummaryJson;
@@ -31,6 +48,14 @@ use crate::report::table::Table;
 use crate::report::{Format, Report, Run};
 use crate::time::{Duration, Timestamp};
 use crate::tls::version::Version;
+
+/// Segments per batch sent to a worker.
+const BATCH: usize = 512;
+/// Batches queued per worker before the capture thread waits.
+const QUEUE: usize = 8;
+/// Every this many packets, idle workers get an empty batch so that their
+/// watermark (and the merged output) moves on.
+const HEARTBEAT: u64 = 1 << 14;
 
 /// A validated run configuration (see `cli`).
 #[derive(Clone, Debug)]
@@ -42,11 +67,18 @@ pub struct Config {
     pub max_flows: usize,
     pub max_handshake_bytes: usize,
     pub idle_timeout: Duration,
+    pub fallback_window: Duration,
+    /// Parser workers; 1 runs everything on the capture thread.
+    pub threads: usize,
     pub color: bool,
     pub top: usize,
     pub progress: bool,
     /// Flush jsonl/csv after every record.
     pub flush_each: bool,
+    /// Print throughput and per-stage figures on stderr at the end.
+    pub stats: bool,
+    /// Throw the report away (benchmarks).
+    pub discard: bool,
 }
 
 impl Default for Config {
@@ -59,10 +91,14 @@ impl Default for Config {
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
             idle_timeout: Duration::from_secs(120),
+            fallback_window: Duration::from_secs(60),
+            threads: 1,
             color: false,
             top: 20,
             progress: false,
             flush_each: false,
+            stats: false,
+            discard: false,
         }
     }
 }
@@ -90,8 +126,35 @@ impl Verdict {
 
 enum FlowState {
     Tracking(Box<Tracker>),
-    /// The handshake is known; later packets are dropped at lookup.
-    Done,
+    /// The handshake is known; later packets are dropped at lookup. The
+    /// sides that sent a FIN are remembered so that the entry can go when
+    /// the connection closes.
+    Done {
+        fin: [bool; 2],
+    },
+}
+
+/// What a worker did with the packets it was given.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerStats {
+    /// Packets decoded here that carried no TCP segment, by reason.
+    pub skipped: BTreeMap<Skip, u64>,
+    /// Packets decoded here that carried a TCP segment.
+    pub tcp: u64,
+    /// Segments handed to the worker.
+    pub segments: u64,
+    /// ... that went to a flow still in its handshake,
+    pub handshake: u64,
+    /// ... were dropped because the flow's handshake was known,
+    pub after_handshake: u64,
+    /// ... or carried nothing for an unknown flow.
+    pub untracked: u64,
+    pub records: u64,
+    /// Flows evicted from a full table before their handshake was known.
+    pub evicted_handshakes: u64,
+    /// Time spent processing (benchmarks only).
+    pub busy_ns: u64,
+    pub flows: TableStats,
 }
 
 /// Owns a set of flows: turns their segments into connection records.
@@ -100,6 +163,7 @@ pub struct Worker {
     limits: FlowLimits,
     reorder: Reorder,
     completed: bool,
+    pub stats: WorkerStats,
 }
 
 impl Worker {
@@ -109,6 +173,7 @@ impl Worker {
             limits,
             reorder: Reorder::default(),
             completed: false,
+            stats: WorkerStats::default(),
         }
     }
 
@@ -127,37 +192,55 @@ impl Worker {
         }
     }
 
-    /// One decoded segment at capture time `ts`, packet `index`.
-    pub fn segment(
-        &mut self,
-        seg: &Segment<'_>,
-        ts: Timestamp,
-        index: u64,
-        stats: &mut CaptureStats,
-    ) {
-        while let Some((key, state)) = self.table.pop_idle(ts) {
+    /// Ends the flows idle at capture time `now`.
+    pub fn expire(&mut self, now: Timestamp) {
+        while let Some((key, state)) = self.table.pop_idle(now) {
             self.end(&key, state, End::Idle);
         }
+    }
+
+    /// One decoded segment at capture time `ts`, packet `index`.
+    pub fn segment(&mut self, seg: &Segment<'_>, ts: Timestamp, index: u64) {
+        self.stats.segments += 1;
+        self.expire(ts);
         let (key, side) = FlowKey::new(seg.src, seg.dst);
         let opening_syn = seg.flags.contains(TcpFlags::SYN) && !seg.flags.contains(TcpFlags::ACK);
-        if self.table.touch(&key, ts).is_none() {
-            let carries = !seg.payload.is_empty() || seg.cut > 0;
-            if !carries && !seg.flags.contains(TcpFlags::SYN) {
-                stats.untracked += 1;
-                return;
-            }
-            let fresh = FlowState::Tracking(Box::new(Tracker::new(self.limits)));
-            if let Some((old_key, old)) = self.table.insert(key, fresh, ts) {
-                self.end(&old_key, old, End::Evicted);
-            }
-        }
         let limits = self.limits;
-        let Some(state) = self.table.touch(&key, ts) else {
-            return;
+        let state = match self.table.lookup(&key, ts) {
+            Lookup::Active(state) => state,
+            found => {
+                if matches!(found, Lookup::Idle) {
+                    if let Some(old) = self.table.remove(&key) {
+                        self.end(&key, old, End::Idle);
+                    }
+                }
+                let carries = !seg.payload.is_empty() || seg.cut > 0;
+                if !carries && !seg.flags.contains(TcpFlags::SYN) {
+                    self.stats.untracked += 1;
+                    return;
+                }
+                let fresh = FlowState::Tracking(Box::new(Tracker::new(limits)));
+                if let Some((old_key, old)) = self.table.insert(key, fresh, ts) {
+                    if matches!(old, FlowState::Tracking(_)) {
+                        self.stats.evicted_handshakes += 1;
+                    }
+                    self.end(&old_key, old, End::Evicted);
+                }
+                let Lookup::Active(state) = self.table.lookup(&key, ts) else {
+                    return;
+                };
+                state
+            }
         };
-        if matches!(state, FlowState::Done) {
+        if let FlowState::Done { fin } = state {
             if !opening_syn {
-                stats.after_handshake += 1;
+                self.stats.after_handshake += 1;
+                if seg.flags.contains(TcpFlags::FIN) {
+                    fin[side.index()] = true;
+                }
+                if seg.flags.contains(TcpFlags::RST) || fin.iter().all(|f| *f) {
+                    self.table.remove(&key);
+                }
                 return;
             }
             // A new connection on a 4-tuple whose last one is over.
@@ -170,15 +253,15 @@ impl Worker {
         if opening_syn && tracker.is_new_connection(side, seg.seq) {
             ended = Some(std::mem::replace(tracker, Box::new(Tracker::new(limits))));
         }
-        stats.handshake += 1;
+        self.stats.handshake += 1;
         let step = tracker.on_segment(seg, side, ts, index);
         if let Some(order) = step.opened {
             self.reorder.open(order);
         }
         let finished = match step.end {
-            Some(end) => match std::mem::replace(state, FlowState::Done) {
+            Some(end) => match std::mem::replace(state, FlowState::Done { fin: [false; 2] }) {
                 FlowState::Tracking(t) => Some((t, end)),
-                FlowState::Done => None,
+                FlowState::Done { .. } => None,
             },
             None => None,
         };
@@ -186,7 +269,24 @@ impl Worker {
             self.end(&key, FlowState::Tracking(old), End::Reused);
         }
         if let Some((t, end)) = finished {
+            // A closed connection leaves nothing to drop: forget it. One
+            // whose handshake is merely known stays, so that its data is
+            // dropped at lookup.
+            if matches!(end, End::Fin | End::Reset) {
+                self.table.remove(&key);
+            }
             self.end(&key, FlowState::Tracking(t), end);
+        }
+    }
+
+    /// One captured frame: decode, count, and process.
+    pub fn packet(&mut self, link: LinkType, data: &[u8], cut: u32, ts: Timestamp, index: u64) {
+        match decode::decode(link, data, cut) {
+            Ok(seg) => {
+                self.stats.tcp += 1;
+                self.segment(&seg, ts, index);
+            }
+            Err(skip) => *self.stats.skipped.entry(skip).or_default() += 1,
         }
     }
 
@@ -206,30 +306,351 @@ impl Worker {
         }
     }
 
-    pub fn table_stats(&self) -> crate::flow::TableStats {
-        self.table.stats
+    /// No record this worker releases later has an order below this.
+    pub fn watermark(&self, next_index: u64) -> u64 {
+        self.reorder
+            .first_open()
+            .map_or(next_index, |o| o.min(next_index))
     }
 }
 
-/// Streams records to the report and the summary.
-struct Sinks<'a> {
-    report: &'a mut dyn Report,
-    summary: &'a mut Summary,
-    released: Vec<ConnectionRecord>,
+/// The per-record work that follows a worker: fallback detection and the
+/// shared aggregate.
+struct Analysis<'a> {
+    fallback: FallbackDetector,
+    aggregator: &'a Aggregator,
 }
 
-impl Sinks<'_> {
-    fn drain(&mut self, worker: &mut Worker) -> io::Result<()> {
-        worker.release(&mut self.released);
+impl Analysis<'_> {
+    fn record(&mut self, rec: &ConnectionRecord) {
+        if let Some(f) = self.fallback.observe(rec) {
+            self.aggregator.fallback(f);
+        }
+        self.aggregator.observe(rec);
+    }
+}
+
+/// Where the capture loop sends packets.
+trait Dispatch {
+    fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error>;
+    /// A file ended: end its flows.
+    fn end_of_file(&mut self, index: u64) -> Result<(), Error>;
+}
+
+/// One thread: the worker runs on the capture thread.
+struct Inline<'a> {
+    worker: Worker,
+    analysis: Analysis<'a>,
+    report: &'a mut (dyn Report + Send),
+    released: Vec<ConnectionRecord>,
+    oerr: &'a dyn Fn(io::Error) -> Error,
+}
+
+impl Inline<'_> {
+    fn drain(&mut self) -> Result<(), Error> {
+        self.worker.release(&mut self.released);
+        self.worker.stats.records += self.released.len() as u64;
         for rec in self.released.drain(..) {
-            self.summary.observe(&rec);
-            self.report.record(&rec)?;
+            self.analysis.record(&rec);
+            self.report.record(&rec).map_err(self.oerr)?;
         }
         Ok(())
     }
 }
 
-fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, Error> {
+impl Dispatch for Inline<'_> {
+    fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
+        self.worker
+            .packet(pkt.link_type, pkt.data, pkt.cut_bytes(), pkt.ts, index);
+        self.drain()
+    }
+
+    fn end_of_file(&mut self, _index: u64) -> Result<(), Error> {
+        self.worker.flush();
+        self.drain()
+    }
+}
+
+/// A packet in a batch: where its bytes lie (in one of the batch's shared
+/// buffers, or in its own arena) and what the capture said of it.
+struct PacketMeta {
+    ts: Timestamp,
+    index: u64,
+    link_type: LinkType,
+    cut: u32,
+    /// Index into `Batch::chunks`, or `ARENA`.
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+const ARENA: u32 = u32::MAX;
+
+#[derive(Default)]
+struct Batch {
+    chunks: Vec<Arc<Vec<u8>>>,
+    arena: Vec<u8>,
+    packets: Vec<PacketMeta>,
+    /// The capture position after this batch.
+    next_index: u64,
+    now: Timestamp,
+    /// End every flow after this batch (end of a file).
+    flush: bool,
+}
+
+impl Batch {
+    fn data(&self, m: &PacketMeta) -> &[u8] {
+        let range = m.start as usize..(m.start as usize + m.len as usize);
+        let buf = if m.chunk == ARENA {
+            Some(&self.arena)
+        } else {
+            self.chunks.get(m.chunk as usize).map(|c| c.as_ref())
+        };
+        buf.and_then(|b| b.get(range)).unwrap_or_default()
+    }
+}
+
+/// Records from a worker, and how far it has got.
+struct Output {
+    worker: usize,
+    records: Vec<ConnectionRecord>,
+    watermark: u64,
+}
+
+/// The capture thread's side of the worker pool.
+struct Pool {
+    senders: Vec<Sender<Batch>>,
+    batches: Vec<Batch>,
+    last_sent: Vec<u64>,
+    stalls: u64,
+    /// Packets the capture thread itself found to carry no TCP segment.
+    skipped: BTreeMap<Skip, u64>,
+    /// Emptied batches coming back from the workers, for reuse.
+    spare: Receiver<Batch>,
+}
+
+/// The worker owning the IP pair of a flow: a symmetric hash, so both
+/// directions and every retry of a client to a server land together.
+fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
+    fn fold(ip: &IpAddr) -> u64 {
+        match ip {
+            IpAddr::V4(v4) => u64::from(u32::from(*v4)),
+            IpAddr::V6(v6) => {
+                let x = u128::from(*v6);
+                (x as u64) ^ ((x >> 64) as u64).rotate_left(17)
+            }
+        }
+    }
+    // Commutative combination, then a multiplicative mix.
+    let (x, y) = (fold(a), fold(b));
+    let h = (x ^ y).wrapping_add(x.wrapping_mul(y) | 1);
+    let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    ((h >> 32) % n as u64) as usize
+}
+
+impl Pool {
+    fn send(&mut self, w: usize, index: u64) -> Result<(), Error> {
+        let Some(batch) = self.batches.get_mut(w) else {
+            return Ok(());
+        };
+        let mut b = std::mem::take(batch);
+        b.next_index = index + 1;
+        self.last_sent[w] = index;
+        let Some(tx) = self.senders.get(w) else {
+            return Ok(());
+        };
+        match tx.try_send(b) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(b)) => {
+                self.stalls += 1;
+                tx.send(b).map_err(|_| self.closed())
+            }
+            Err(TrySendError::Disconnected(_)) => Err(self.closed()),
+        }
+    }
+
+    fn closed(&self) -> Error {
+        Error::Output {
+            name: "worker".into(),
+            source: io::Error::other("a parser worker stopped"),
+        }
+    }
+}
+
+impl Dispatch for Pool {
+    fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
+        let n = self.senders.len();
+        // Route by the IP pair: read straight from the headers for plain
+        // TCP/IP, else from a full decode (tunnels, fragments, non-TCP).
+        let pair = match decode::peek_ip_pair(pkt.link_type, pkt.data) {
+            Some(pair) => pair,
+            None => match decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+                Ok(seg) => (seg.src.ip, seg.dst.ip),
+                Err(skip) => {
+                    *self.skipped.entry(skip).or_default() += 1;
+                    return Ok(());
+                }
+            },
+        };
+        let w = shard(&pair.0, &pair.1, n);
+        let spare = &self.spare;
+        let Some(b) = self.batches.get_mut(w) else {
+            return Ok(());
+        };
+        if b.packets.capacity() == 0 {
+            if let Ok(mut reused) = spare.try_recv() {
+                reused.chunks.clear();
+                reused.arena.clear();
+                reused.packets.clear();
+                reused.flush = false;
+                *b = reused;
+            } else {
+                b.packets.reserve(BATCH);
+            }
+        }
+        // Point into the shared capture buffer when the frame lies in it.
+        let shared = pkt.owner.and_then(|o| {
+            let start = (pkt.data.as_ptr() as usize).checked_sub(o.as_ptr() as usize)?;
+            (start + pkt.data.len() <= o.len()).then_some((o, start))
+        });
+        let (chunk, start) = match shared {
+            Some((o, start)) => {
+                if !b.chunks.last().is_some_and(|c| Arc::ptr_eq(c, o)) {
+                    b.chunks.push(o.clone());
+                }
+                ((b.chunks.len() - 1) as u32, start)
+            }
+            None => {
+                let start = b.arena.len();
+                b.arena.extend_from_slice(pkt.data);
+                (ARENA, start)
+            }
+        };
+        b.packets.push(PacketMeta {
+            ts: pkt.ts,
+            index,
+            link_type: pkt.link_type,
+            cut: pkt.cut_bytes(),
+            chunk,
+            start: start as u32,
+            len: pkt.data.len() as u32,
+        });
+        b.now = pkt.ts;
+        if b.packets.len() >= BATCH {
+            self.send(w, index)?;
+        }
+        if index % HEARTBEAT == 0 {
+            for w in 0..n {
+                if index - self.last_sent[w] >= HEARTBEAT {
+                    if let Some(b) = self.batches.get_mut(w) {
+                        b.now = pkt.ts;
+                    }
+                    self.send(w, index)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end_of_file(&mut self, index: u64) -> Result<(), Error> {
+        for w in 0..self.senders.len() {
+            if let Some(b) = self.batches.get_mut(w) {
+                b.flush = true;
+            }
+            self.send(w, index)?;
+        }
+        Ok(())
+    }
+}
+
+/// A worker thread: batches in, ordered records with watermarks out.
+fn work(
+    id: usize,
+    mut worker: Worker,
+    mut analysis: Analysis<'_>,
+    rx: Receiver<Batch>,
+    tx: Sender<Output>,
+    spare: Sender<Batch>,
+) -> WorkerStats {
+    let mut released = Vec::new();
+    for batch in rx {
+        let started = Instant::now();
+        for m in &batch.packets {
+            worker.packet(m.link_type, batch.data(m), m.cut, m.ts, m.index);
+        }
+        worker.expire(batch.now);
+        if batch.flush {
+            worker.flush();
+        }
+        worker.release(&mut released);
+        for rec in &released {
+            analysis.record(rec);
+        }
+        worker.stats.records += released.len() as u64;
+        let watermark = worker.watermark(batch.next_index);
+        worker.stats.busy_ns += started.elapsed().as_nanos() as u64;
+        let out = Output {
+            worker: id,
+            records: std::mem::take(&mut released),
+            watermark,
+        };
+        // Let the capture buffers go, and hand the batch back for reuse.
+        let mut batch = batch;
+        batch.chunks.clear();
+        let _ = spare.try_send(batch);
+        if tx.send(out).is_err() {
+            break;
+        }
+    }
+    worker.stats.flows = worker.table.stats;
+    worker.stats
+}
+
+/// The output thread: merges the workers' ordered streams by capture
+/// position, releasing a record once every worker's watermark has passed it.
+fn merge(
+    workers: usize,
+    rx: Receiver<Output>,
+    report: &mut (dyn Report + Send),
+    oerr: &dyn Fn(io::Error) -> Error,
+) -> Result<(), Error> {
+    let mut queues: Vec<VecDeque<ConnectionRecord>> =
+        (0..workers).map(|_| VecDeque::new()).collect();
+    let mut marks = vec![0u64; workers];
+    let emit = |queues: &mut Vec<VecDeque<ConnectionRecord>>,
+                limit: u64,
+                report: &mut (dyn Report + Send)|
+     -> Result<(), Error> {
+        loop {
+            let next = queues
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| q.front().map(|r| (r.order, i)))
+                .min();
+            match next {
+                Some((order, i)) if order < limit => {
+                    if let Some(rec) = queues.get_mut(i).and_then(VecDeque::pop_front) {
+                        report.record(&rec).map_err(oerr)?;
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    };
+    for out in rx.iter() {
+        if let Some(q) = queues.get_mut(out.worker) {
+            q.extend(out.records);
+        }
+        if let Some(m) = marks.get_mut(out.worker) {
+            *m = (*m).max(out.watermark);
+        }
+        let limit = marks.iter().copied().min().unwrap_or(0);
+        emit(&mut queues, limit, report)?;
+    }
+    emit(&mut queues, u64::MAX, report)
+}
+
+fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
     Ok(match path {
         Some(p) => {
             let f = std::fs::File::create(p).map_err(|e| Error::Output {
@@ -242,7 +663,7 @@ fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, Error> {
     })
 }
 
-fn output_error(cfg: &Config) -> impl Fn(io::Error) -> Error + '_ {
+fn output_error(cfg: &Config) -> impl Fn(io::Error) -> Error + Sync + '_ {
     move |e| {
         if e.kind() == io::ErrorKind::BrokenPipe {
             Error::BrokenPipe
@@ -289,50 +710,36 @@ impl Progress {
     }
 }
 
-/// Runs the analysis over every input and writes the report.
-pub fn run(cfg: &Config) -> Result<Verdict, Error> {
-    let out = open_output(&cfg.output)?;
-    let mut report: Box<dyn Report> = match cfg.format {
-        Format::Table => Box::new(Table::new(out, cfg.color, cfg.top)),
-        Format::Jsonl => Box::new(Jsonl::new(out, cfg.flush_each)),
-        Format::Csv => Box::new(Csv::new(out, cfg.flush_each)),
-        Format::SummaryJson => Box::new(SummaryJson::new(out)),
-    };
-    let mut summary = Summary::new(cfg.min_version);
+/// What the capture loop found, besides segments.
+struct Inputs {
+    capture: CaptureStats,
+    warnings: Vec<String>,
+    /// Unreadable inputs: reported on stderr at once and listed in the report.
+    errors: Vec<String>,
+    /// Time spent reading and decoding (benchmarks only).
+    read_ns: u64,
+}
+
+/// Reads every input, decodes, and hands segments to `dispatch`.
+fn read_all(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error> {
     let mut capture = CaptureStats {
         max_flows: cfg.max_flows,
         ..CaptureStats::default()
     };
-    let mut warnings: Vec<String> = Vec::new();
-    // Unreadable inputs: reported on stderr at once and listed in the report.
-    let mut errors: Vec<String> = Vec::new();
-    let mut input_errors = false;
-    let mut worker = Worker::new(
-        cfg.max_flows,
-        cfg.idle_timeout,
-        FlowLimits {
-            max_handshake_bytes: cfg.max_handshake_bytes,
-        },
-    );
-    let mut sinks = Sinks {
-        report: report.as_mut(),
-        summary: &mut summary,
-        released: Vec::new(),
-    };
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
     let mut progress = Progress {
         enabled: cfg.progress,
         last: Instant::now(),
         shown: false,
     };
-    let oerr = output_error(cfg);
+    let started = Instant::now();
     let mut index: u64 = 0;
-
     for path in &cfg.inputs {
         let mut file = match CaptureFile::open(path) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("tlssniff: {e}");
-                input_errors = true;
                 errors.push(format!("cannot read {e}"));
                 capture.files.push(FileReport {
                     name: e.name.clone(),
@@ -347,7 +754,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             ..FileReport::default()
         };
         loop {
-            let pkt = match file.next_packet() {
+            let pkt: Packet<'_> = match file.next_packet() {
                 Ok(Some(pkt)) => pkt,
                 Ok(None) => break,
                 Err(damage) => {
@@ -371,22 +778,13 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             if cut > 0 {
                 capture.cut_packets += 1;
             }
-            let ts = pkt.ts;
-            match decode::decode(pkt.link_type, pkt.data, cut) {
-                Ok(seg) => {
-                    capture.tcp += 1;
-                    worker.segment(&seg, ts, index, &mut capture);
-                }
-                Err(skip) => *capture.skipped.entry(skip).or_default() += 1,
-            }
-            sinks.drain(&mut worker).map_err(&oerr)?;
+            dispatch.packet(&pkt, index)?;
             if index % 4096 == 0 {
                 progress.tick(&file);
             }
         }
         progress.clear();
-        worker.flush();
-        sinks.drain(&mut worker).map_err(&oerr)?;
+        dispatch.end_of_file(index)?;
         fr.format = file.stats.format.clone();
         fr.link_types = file.stats.link_types.clone();
         fr.snaplen = file.stats.snaplen;
@@ -400,8 +798,123 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         }
         capture.files.push(fr);
     }
-    capture.flows = worker.table_stats();
-    drop(sinks);
+    Ok(Inputs {
+        capture,
+        warnings,
+        errors,
+        read_ns: started.elapsed().as_nanos() as u64,
+    })
+}
+
+fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
+    let out: Box<dyn Write + Send> = if cfg.discard {
+        Box::new(io::sink())
+    } else {
+        open_output(&cfg.output)?
+    };
+    Ok(match cfg.format {
+        Format::Table => Box::new(Table::new(out, cfg.color, cfg.top)),
+        Format::Jsonl => Box::new(Jsonl::new(out, cfg.flush_each)),
+        Format::Csv => Box::new(Csv::new(out, cfg.flush_each)),
+        Format::SummaryJson => Box::new(SummaryJson::new(out)),
+    })
+}
+
+/// Runs the analysis over every input and writes the report.
+pub fn run(cfg: &Config) -> Result<Verdict, Error> {
+    let mut report = make_report(cfg)?;
+    let aggregator = Aggregator::new(cfg.min_version);
+    let oerr = output_error(cfg);
+    let threads = cfg.threads.max(1);
+    let limits = FlowLimits {
+        max_handshake_bytes: cfg.max_handshake_bytes,
+    };
+    let analysis = || Analysis {
+        fallback: FallbackDetector::new(cfg.fallback_window),
+        aggregator: &aggregator,
+    };
+    let started = Instant::now();
+    let (inputs, workers, stalls) = if threads == 1 {
+        let mut inline = Inline {
+            worker: Worker::new(cfg.max_flows, cfg.idle_timeout, limits),
+            analysis: analysis(),
+            report: report.as_mut(),
+            released: Vec::new(),
+            oerr: &oerr,
+        };
+        let inputs = read_all(cfg, &mut inline)?;
+        let mut stats = std::mem::take(&mut inline.worker.stats);
+        stats.flows = inline.worker.table.stats;
+        (inputs, vec![stats], 0)
+    } else {
+        std::thread::scope(|scope| -> Result<_, Error> {
+            let (out_tx, out_rx) = bounded::<Output>(threads * QUEUE);
+            let report_ref = report.as_mut();
+            let oerr_ref = &oerr;
+            let merger = scope.spawn(move || merge(threads, out_rx, report_ref, oerr_ref));
+            let mut senders = Vec::new();
+            let mut handles = Vec::new();
+            let (spare_tx, spare_rx) = bounded::<Batch>(threads * (QUEUE + 2));
+            for id in 0..threads {
+                let (tx, rx) = bounded::<Batch>(QUEUE);
+                senders.push(tx);
+                let worker = Worker::new(cfg.max_flows.div_ceil(threads), cfg.idle_timeout, limits);
+                let a = analysis();
+                let out = out_tx.clone();
+                let spare = spare_tx.clone();
+                handles.push(scope.spawn(move || work(id, worker, a, rx, out, spare)));
+            }
+            drop(out_tx);
+            drop(spare_tx);
+            let mut pool = Pool {
+                batches: (0..threads).map(|_| Batch::default()).collect(),
+                last_sent: vec![0; threads],
+                senders,
+                stalls: 0,
+                skipped: BTreeMap::new(),
+                spare: spare_rx,
+            };
+            let read = read_all(cfg, &mut pool);
+            let stalls = pool.stalls;
+            let skipped = std::mem::take(&mut pool.skipped);
+            drop(pool);
+            let stats: Vec<WorkerStats> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect();
+            let merged = merger
+                .join()
+                .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into())));
+            let mut inputs = read?;
+            merged?;
+            for (skip, n) in skipped {
+                *inputs.capture.skipped.entry(skip).or_default() += n;
+            }
+            Ok((inputs, stats, stalls))
+        })?
+    };
+    let elapsed = started.elapsed();
+    let Inputs {
+        mut capture,
+        mut warnings,
+        errors,
+        read_ns,
+    } = inputs;
+    for w in &workers {
+        capture.tcp += w.tcp;
+        for (skip, n) in &w.skipped {
+            *capture.skipped.entry(*skip).or_default() += n;
+        }
+        capture.evicted_handshakes += w.evicted_handshakes;
+        capture.handshake += w.handshake;
+        capture.after_handshake += w.after_handshake;
+        capture.untracked += w.untracked;
+        capture.flows.created += w.flows.created;
+        capture.flows.evicted += w.flows.evicted;
+        capture.flows.expired += w.flows.expired;
+        capture.flows.peak += w.flows.peak;
+    }
+    let summary = aggregator.snapshot();
     explain(&capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
     let run = Run {
@@ -415,18 +928,101 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             eprintln!("tlssniff: warning: {w}");
         }
     }
-    Ok(if input_errors {
+    if cfg.stats {
+        let mut err = io::stderr().lock();
+        let _ = print_stats(
+            &mut err, &capture, &summary, &workers, read_ns, stalls, elapsed,
+        );
+    }
+    Ok(if !errors.is_empty() {
         Verdict::InputErrors
-    } else if summary.below_min_connections > 0 {
+    } else if summary.totals.below_min > 0 {
         Verdict::PolicyViolations
     } else {
         Verdict::Clean
     })
 }
 
+/// `--stats`: throughput and where the time went.
+fn print_stats(
+    out: &mut dyn Write,
+    capture: &CaptureStats,
+    summary: &Summary,
+    workers: &[WorkerStats],
+    read_ns: u64,
+    stalls: u64,
+    elapsed: std::time::Duration,
+) -> io::Result<()> {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let hs = summary.totals.connections;
+    writeln!(
+        out,
+        "stats: {} packets in {:.3} s: {:.0} packets/s, {:.3} Gbit/s, {:.0} handshakes/s",
+        capture.packets,
+        secs,
+        capture.packets as f64 / secs,
+        capture.bytes as f64 * 8.0 / secs / 1e9,
+        hs as f64 / secs
+    )?;
+    writeln!(
+        out,
+        "stats: capture thread (read, decode, route) {:.3} s; channel stalls {stalls}",
+        read_ns as f64 / 1e9
+    )?;
+    let total: u64 = workers.iter().map(|w| w.segments).sum::<u64>().max(1);
+    for (i, w) in workers.iter().enumerate() {
+        writeln!(
+            out,
+            "stats: worker {i}: {} segments ({:.1}%), {} in handshakes, {} records, busy {:.3} s, peak flows {}",
+            w.segments,
+            w.segments as f64 * 100.0 / total as f64,
+            w.handshake,
+            w.records,
+            w.busy_ns as f64 / 1e9,
+            w.flows.peak
+        )?;
+    }
+    Ok(())
+}
+
+/// The floor probe: walk the records, decode the headers, hash the flows —
+/// nothing else. Returns (packets, bytes, seconds).
+pub fn floor(inputs: &[PathBuf]) -> Result<(u64, u64, f64), Error> {
+    if std::env::var_os("TLSSNIFF_WALK_ONLY").is_some() {
+        let started = Instant::now();
+        let (mut packets, mut bytes) = (0u64, 0u64);
+        for path in inputs {
+            let mut file = CaptureFile::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+            while let Ok(Some(pkt)) = file.next_packet() {
+                packets += 1;
+                bytes += pkt.data.len() as u64;
+            }
+        }
+        return Ok((packets, bytes, started.elapsed().as_secs_f64()));
+    }
+    use std::hash::BuildHasher;
+    let hasher = hashlink::DefaultHashBuilder::default();
+    let started = Instant::now();
+    let (mut packets, mut bytes, mut mix) = (0u64, 0u64, 0u64);
+    for path in inputs {
+        let mut file = CaptureFile::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+        while let Ok(Some(pkt)) = file.next_packet() {
+            packets += 1;
+            bytes += pkt.data.len() as u64;
+            if let Ok(seg) = decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+                let (key, _) = FlowKey::new(seg.src, seg.dst);
+                mix ^= hasher.hash_one(key);
+            }
+        }
+    }
+    std::hint::black_box(mix);
+    Ok((packets, bytes, started.elapsed().as_secs_f64()))
+}
+
 /// Warnings a user should read: cut handshakes, evictions, unsupported links.
 fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>) {
-    if summary.cut_by_snaplen > 0 {
+    let cut = summary.totals.cut_by_snaplen;
+    if cut > 0 {
         let snaplens: Vec<String> = capture
             .files
             .iter()
@@ -442,18 +1038,18 @@ fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>
             format!(" snaplen: {};", snaplens.join(", "))
         };
         warnings.push(format!(
-            "{} handshake(s) were cut by the capture's snapshot length;{which} their versions and \
+            "{cut} handshake(s) were cut by the capture's snapshot length;{which} their versions and \
              cipher suites may be incomplete (marked \"partial\"). Re-capture whole packets: \
              `tcpdump -s 0`, `dumpcap -s 0`, or `pktmon start --capture --pkt-size 0` on Windows \
-             (pktmon keeps only 128 bytes by default)",
-            summary.cut_by_snaplen
+             (pktmon keeps only 128 bytes by default)"
         ));
     }
-    if capture.flows.evicted > 0 {
+    if capture.evicted_handshakes > 0 {
         warnings.push(format!(
-            "{} flows were evicted because the flow table was full (--max-flows {}); their \
-             connections may be reported incomplete. Raise --max-flows or lower --idle-timeout",
-            capture.flows.evicted, capture.max_flows
+            "{} flows were evicted in the middle of their handshake because the flow table was \
+             full (--max-flows {}); their connections may be reported incomplete. Raise \
+             --max-flows or lower --idle-timeout",
+            capture.evicted_handshakes, capture.max_flows
         ));
     }
     for (skip, n) in &capture.skipped {
@@ -462,6 +1058,25 @@ fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>
                 "{n} packets have link type {lt}, which tlssniff does not decode (supported: \
                  Ethernet, Linux SLL/SLL2, raw IP, NULL/LOOP)"
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn shard_is_symmetric_and_in_range() {
+        for i in 0..200u32 {
+            let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i * 7919));
+            let b = IpAddr::V4(Ipv4Addr::from(0xc0a8_0001 + i));
+            for n in 1..9 {
+                let s = shard(&a, &b, n);
+                assert_eq!(s, shard(&b, &a, n));
+                assert!(s < n);
+            }
         }
     }
 }

@@ -51,14 +51,14 @@ fn directories_text_and_empty_files_are_refused_with_a_reason() {
     let zip = dir.join("capture.zip");
     std::fs::write(&zip, b"PK\x03\x04rest-of-a-zip").unwrap();
     for (path, reason) in [
-        (&dir, "is a directory"),
+        (dir.to_path_buf(), "is a directory"),
         (
-            &text,
+            text,
             "not a pcap or pcapng capture: starts with 47 45 54 20 (looks like text)",
         ),
-        (&empty, "empty file"),
-        (&tiny, "only 2 bytes"),
-        (&zip, "zip archive"),
+        (empty, "empty file"),
+        (tiny, "only 2 bytes"),
+        (zip, "zip archive"),
     ] {
         let out = tlssniff([path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2), "{}", path.display());

@@ -8,12 +8,15 @@
 //!   duplicates and overlaps, against the unsplit capture as the oracle.
 //! - `bad_input`: missing, unreadable, non-capture, empty, truncated and
 //!   corrupt inputs: a clear message, the right exit status, nothing lost.
+//! - `pipeline`: byte-identical output for every `--threads`, fallback
+//!   retries.
 //! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
 //!   status, and the packet accounting invariant.
 
 mod bad_input;
 mod cli;
 mod fixtures;
+mod pipeline;
 mod resegment;
 mod traps;
 mod util;

@@ -48,6 +48,8 @@ pub struct CaptureStats {
     /// Packets whose frame the snapshot length cut.
     pub cut_packets: u64,
     pub flows: TableStats,
+    /// Flows evicted from a full table before their handshake was known.
+    pub evicted_handshakes: u64,
     pub max_flows: usize,
 }
 

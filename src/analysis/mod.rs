@@ -4,4 +4,5 @@
 pub mod accounting;
 pub mod aggregate;
 pub mod connection;
+pub mod fallback;
 pub mod order;

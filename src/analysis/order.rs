@@ -43,6 +43,11 @@ impl Reorder {
         }
     }
 
+    /// The earliest open connection's position.
+    pub fn first_open(&self) -> Option<u64> {
+        self.open.first().copied()
+    }
+
     /// Records held back now.
     pub fn held(&self) -> usize {
         self.done.len()

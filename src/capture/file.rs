@@ -289,6 +289,7 @@ impl CaptureFile {
                     link_type: found.link_type,
                     data,
                     orig_len: found.orig_len.max(data.len() as u32),
+                    owner: Some(&self.buf.buf),
                 }))
             }
             Ok(None) => Ok(None),
@@ -740,26 +741,37 @@ impl Read for Counting {
     }
 }
 
-/// A growable window over a byte stream: `buf[start..end]` is unread data
-/// whose first byte sits at `offset` in the stream.
+/// A window over a byte stream: `buf[start..end]` is unread data whose
+/// first byte sits at `offset` in the stream.
+///
+/// The buffer is shared (`Arc`) so that batches sent to parser workers can
+/// point into it instead of copying packets. It is never written while
+/// shared: reading more into a shared buffer moves the unread tail to a
+/// fresh one, taken from a small pool of buffers the workers have let go.
 struct BlockBuffer {
     reader: Box<dyn Read + Send>,
-    buf: Vec<u8>,
+    buf: Arc<Vec<u8>>,
     start: usize,
     end: usize,
     offset: u64,
     eof: bool,
+    /// Buffers handed out earlier, reused once no batch holds them.
+    pool: Vec<Arc<Vec<u8>>>,
 }
+
+/// Buffers kept for reuse.
+const POOL: usize = 64;
 
 impl BlockBuffer {
     fn new(reader: Box<dyn Read + Send>) -> BlockBuffer {
         BlockBuffer {
             reader,
-            buf: vec![0; READ_CHUNK],
+            buf: Arc::new(vec![0; READ_CHUNK]),
             start: 0,
             end: 0,
             offset: 0,
             eof: false,
+            pool: Vec::new(),
         }
     }
 
@@ -777,23 +789,55 @@ impl BlockBuffer {
         self.offset += n as u64;
     }
 
+    /// A buffer of at least `len` bytes that nobody else holds.
+    fn fresh(&mut self, len: usize) -> Vec<u8> {
+        if let Some(i) = self
+            .pool
+            .iter()
+            .position(|b| Arc::strong_count(b) == 1 && b.len() >= len)
+        {
+            let b = self.pool.swap_remove(i);
+            if let Ok(v) = Arc::try_unwrap(b) {
+                return v;
+            }
+        }
+        vec![0; len.max(READ_CHUNK)]
+    }
+
     /// Reads until at least `want` bytes are available or the stream ends.
     /// `want` never exceeds [`MAX_BLOCK`], so the buffer stays bounded.
     fn fill(&mut self, want: usize) -> io::Result<()> {
         if self.end - self.start >= want || self.eof {
             return Ok(());
         }
-        if self.start + want > self.buf.len() {
-            // Move the unread bytes to the front, and grow if still too small.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if want > self.buf.len() {
-                self.buf.resize(want.next_power_of_two().min(MAX_BLOCK), 0);
+        let shared = Arc::strong_count(&self.buf) > 1;
+        if shared || self.start + want > self.buf.len() {
+            // Move the unread bytes to the front of a buffer we own (this
+            // one if nobody shares it, else a fresh one), growing it if
+            // `want` needs more room.
+            let size = self.buf.len().max(want.next_power_of_two().min(MAX_BLOCK));
+            let unread = self.end - self.start;
+            if let (false, Some(own)) = (shared, Arc::get_mut(&mut self.buf)) {
+                own.copy_within(self.start..self.end, 0);
+                if own.len() < size {
+                    own.resize(size, 0);
+                }
+            } else {
+                let mut v = self.fresh(size);
+                v[..unread].copy_from_slice(&self.buf[self.start..self.end]);
+                let old = std::mem::replace(&mut self.buf, Arc::new(v));
+                if self.pool.len() < POOL {
+                    self.pool.push(old);
+                }
             }
+            self.end = unread;
+            self.start = 0;
         }
+        let Some(own) = Arc::get_mut(&mut self.buf) else {
+            return Err(io::Error::other("capture buffer unexpectedly shared"));
+        };
         while self.end - self.start < want {
-            let space = self.buf.get_mut(self.end..).unwrap_or_default();
+            let space = own.get_mut(self.end..).unwrap_or_default();
             match self.reader.read(space) {
                 Ok(0) => {
                     self.eof = true;

@@ -10,6 +10,7 @@
 pub mod file;
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::time::Timestamp;
 
@@ -23,6 +24,9 @@ pub struct Packet<'a> {
     /// The frame's length on the wire; larger than `data.len()` when the
     /// capture's snapshot length cut the frame.
     pub orig_len: u32,
+    /// The shared buffer `data` lies in, when the source can lend it (files
+    /// can): a batch may then hold the buffer instead of copying the bytes.
+    pub owner: Option<&'a Arc<Vec<u8>>>,
 }
 
 impl Packet<'_> {

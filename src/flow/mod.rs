@@ -2,11 +2,10 @@
 //! and per-direction reassembly.
 //!
 //! A [`FlowKey`] is canonical (the lower endpoint first), so both directions
-//! of a connection find the same entry and hash alike. The [`FlowTable`] is
-//! kept in order of last activity: idle flows expire from its front, in
-//! capture time, and when it is full the least recently active flow is
-//! evicted. Neither depends on hash order, so what expires or is evicted is
-//! the same on every run.
+//! of a connection find the same entry and hash alike. The [`FlowTable`]
+//! queues flows by activity: idle flows expire from its front, in capture
+//! time, and when it is full the front flow is evicted. Neither depends on
+//! hash order, so what expires or is evicted is the same on every run.
 
 pub mod reassembly;
 pub mod seq;
@@ -73,11 +72,30 @@ pub struct TableStats {
 }
 
 struct Slot<T> {
+    /// The last packet of the flow.
     last_seen: Timestamp,
+    /// When the flow took its place at the back of the queue.
+    queued_at: Timestamp,
     value: T,
 }
 
-/// A bounded map of flows in order of last activity.
+/// What [`FlowTable::lookup`] found.
+pub enum Lookup<'a, T> {
+    Missing,
+    Active(&'a mut T),
+    /// The flow exists but has been idle for longer than the timeout: the
+    /// caller ends it (and [`FlowTable::remove`]s it) before going on.
+    Idle,
+}
+
+/// A bounded map of flows, queued in order of activity.
+///
+/// The queue is kept lazily (as in many flow trackers): a packet only
+/// updates its flow's `last_seen`; the flow is moved to the back of the
+/// queue only when it reaches the front while still active. So the per
+/// packet cost is one hash lookup, and each flow moves at most once per idle
+/// timeout. Idleness is always judged on `last_seen`, so a flow is ended
+/// exactly as if it had been expired on time.
 pub struct FlowTable<T> {
     map: LinkedHashMap<FlowKey, Slot<T>>,
     max_flows: usize,
@@ -103,27 +121,42 @@ impl<T> FlowTable<T> {
         self.map.is_empty()
     }
 
-    /// Removes and returns the least recently active flow if it has been
-    /// idle for longer than the timeout at `now`. Call until `None`.
+    /// Removes and returns a flow that has been idle for longer than the
+    /// timeout at `now`, if there is one at the front. Call until `None`.
     pub fn pop_idle(&mut self, now: Timestamp) -> Option<(FlowKey, T)> {
-        let (_, front) = self.map.front()?;
-        if now.since(front.last_seen) <= self.idle_timeout {
-            return None;
+        loop {
+            let (key, front) = self.map.front()?;
+            if now.since(front.queued_at) <= self.idle_timeout {
+                return None;
+            }
+            if now.since(front.last_seen) > self.idle_timeout {
+                let (key, slot) = self.map.pop_front()?;
+                self.stats.expired += 1;
+                return Some((key, slot.value));
+            }
+            // Still active: back of the queue.
+            let key = *key;
+            let slot = self.map.to_back(&key)?;
+            slot.queued_at = now;
         }
-        let (key, slot) = self.map.pop_front()?;
-        self.stats.expired += 1;
-        Some((key, slot.value))
     }
 
     /// The flow's state, marked active at `now`.
-    pub fn touch(&mut self, key: &FlowKey, now: Timestamp) -> Option<&mut T> {
-        let slot = self.map.to_back(key)?;
-        slot.last_seen = slot.last_seen.max(now);
-        Some(&mut slot.value)
+    pub fn lookup(&mut self, key: &FlowKey, now: Timestamp) -> Lookup<'_, T> {
+        let timeout = self.idle_timeout;
+        match self.map.get_mut(key) {
+            None => Lookup::Missing,
+            Some(slot) if now.since(slot.last_seen) > timeout => Lookup::Idle,
+            Some(slot) => {
+                slot.last_seen = slot.last_seen.max(now);
+                Lookup::Active(&mut slot.value)
+            }
+        }
     }
 
     /// Adds a flow, replacing any under the same key. When the table is
-    /// full, the least recently active flow is evicted and returned.
+    /// full, the flow at the front of the queue (the least recently
+    /// queued) is evicted and returned.
     pub fn insert(&mut self, key: FlowKey, value: T, now: Timestamp) -> Option<(FlowKey, T)> {
         let mut evicted = None;
         if !self.map.contains_key(&key) && self.map.len() >= self.max_flows {
@@ -134,6 +167,7 @@ impl<T> FlowTable<T> {
         }
         let slot = Slot {
             last_seen: now,
+            queued_at: now,
             value,
         };
         if self.map.insert(key, slot).is_none() {
@@ -147,7 +181,7 @@ impl<T> FlowTable<T> {
         self.map.remove(key).map(|s| s.value)
     }
 
-    /// Removes every flow, least recently active first.
+    /// Removes every flow, in queue order.
     pub fn drain(&mut self) -> impl Iterator<Item = (FlowKey, T)> + '_ {
         self.map.drain().map(|(k, s)| (k, s.value))
     }
@@ -174,22 +208,41 @@ mod tests {
     }
 
     #[test]
-    fn evicts_least_recently_active_and_expires_idle() {
+    fn evicts_the_front_and_expires_idle() {
         let mut t = FlowTable::new(2, Duration::from_secs(10));
+        let at = |s| Timestamp::from_parts(s, 0);
         let (a, _) = FlowKey::new(ep(1, 1), ep(2, 2));
         let (b, _) = FlowKey::new(ep(1, 3), ep(2, 2));
         let (c, _) = FlowKey::new(ep(1, 4), ep(2, 2));
-        assert!(t.insert(a, 'a', Timestamp::from_parts(0, 0)).is_none());
-        assert!(t.insert(b, 'b', Timestamp::from_parts(1, 0)).is_none());
-        t.touch(&a, Timestamp::from_parts(2, 0));
-        assert_eq!(
-            t.insert(c, 'c', Timestamp::from_parts(3, 0)),
-            Some((b, 'b'))
-        );
+        assert!(t.insert(a, 'a', at(0)).is_none());
+        assert!(t.insert(b, 'b', at(1)).is_none());
+        assert!(matches!(t.lookup(&a, at(2)), Lookup::Active('a')));
+        // The queue is lazy: `a` is still at the front, so it goes.
+        assert_eq!(t.insert(c, 'c', at(3)), Some((a, 'a')));
         assert_eq!(t.stats.evicted, 1);
-        assert!(t.pop_idle(Timestamp::from_parts(12, 0)).is_none());
-        assert_eq!(t.pop_idle(Timestamp::from_parts(12, 1)), Some((a, 'a')));
-        assert!(t.pop_idle(Timestamp::from_parts(12, 1)).is_none());
+        assert!(t.pop_idle(at(11)).is_none());
+        assert_eq!(t.pop_idle(Timestamp::from_parts(11, 1)), Some((b, 'b')));
+        assert!(t.pop_idle(Timestamp::from_parts(11, 1)).is_none());
         assert_eq!(t.len(), 1);
+        // A flow looked up after its timeout is reported idle.
+        assert!(matches!(t.lookup(&c, at(14)), Lookup::Idle));
+    }
+
+    #[test]
+    fn active_flows_are_requeued_not_expired() {
+        let mut t = FlowTable::new(10, Duration::from_secs(10));
+        let at = |s| Timestamp::from_parts(s, 0);
+        let (a, _) = FlowKey::new(ep(1, 1), ep(2, 2));
+        let (b, _) = FlowKey::new(ep(1, 3), ep(2, 2));
+        t.insert(a, 'a', at(0));
+        t.insert(b, 'b', at(1));
+        for s in 2..30 {
+            assert!(matches!(t.lookup(&a, at(s)), Lookup::Active(_)));
+            while let Some((k, _)) = t.pop_idle(at(s)) {
+                assert_eq!(k, b, "only b goes idle");
+            }
+        }
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.stats.expired, 1);
     }
 }

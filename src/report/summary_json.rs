@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Report, Run};
 use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
+use crate::analysis::fallback::Fallback;
 use crate::decode::Endpoint;
 use crate::time::Timestamp;
 
@@ -58,6 +59,26 @@ fn usage(k: &LegacyKey, seen: &Seen) -> Value {
     })
 }
 
+/// One fallback retry, in the shape the issue fixes:
+/// `{ts, client, server:{ip,port}, sni, from_version, failure, to_version,
+/// scsv, outcome, alert, version}`.
+fn fallback(f: &Fallback) -> Value {
+    let v = |x: Option<crate::tls::version::Version>| x.map(|v| v.to_string());
+    json!({
+        "ts": f.ts.to_string(),
+        "client": f.client.to_string(),
+        "server": endpoint(&f.server),
+        "sni": f.sni,
+        "from_version": v(f.from_version),
+        "failure": f.failure.map(|x| x.label()),
+        "to_version": v(f.to_version),
+        "scsv": f.scsv,
+        "outcome": f.outcome.as_str(),
+        "alert": f.alert.map(crate::tls::alert::description_label),
+        "version": v(f.version),
+    })
+}
+
 pub fn render(run: &Run<'_>) -> Value {
     let s = run.summary;
     let c = run.capture;
@@ -99,21 +120,22 @@ pub fn render(run: &Run<'_>) -> Value {
         "untracked_segments": c.untracked,
         "cut_packets": c.cut_packets,
         "flows": c.flows.created,
-        "peak_flows": c.flows.peak,
         "max_flows": c.max_flows,
         "evicted_flows": c.flows.evicted,
+        "evicted_in_handshake": c.evicted_handshakes,
         "expired_flows": c.flows.expired,
     });
     let mut outcomes = Map::new();
+    let t = &s.totals;
     for o in crate::analysis::connection::Outcome::ALL {
         outcomes.insert(
             o.as_str().into(),
-            s.outcomes.get(&o).copied().unwrap_or(0).into(),
+            t.outcomes.get(&o).copied().unwrap_or(0).into(),
         );
     }
     let clients: Vec<Value> = s
-        .clients_sorted()
-        .into_iter()
+        .clients
+        .iter()
         .map(|(ip, cs)| {
             json!({
                 "ip": ip.to_string(),
@@ -126,15 +148,15 @@ pub fn render(run: &Run<'_>) -> Value {
                 "legacy": cs.legacy,
                 "failed": cs.failed,
                 "fallback_scsv": cs.fallback_scsv,
-                "fallbacks": 0,
+                "fallbacks": cs.fallbacks,
                 "first_seen": cs.seen.first.to_string(),
                 "last_seen": cs.seen.last.to_string(),
             })
         })
         .collect();
     let servers: Vec<Value> = s
-        .servers_sorted()
-        .into_iter()
+        .servers
+        .iter()
         .map(|(ep, ss)| {
             json!({
                 "ip": ep.ip.to_string(),
@@ -180,7 +202,7 @@ pub fn render(run: &Run<'_>) -> Value {
         })
         .collect();
     let mut latency = Map::new();
-    for (v, h) in s.latency.by_version.iter().rev() {
+    for (v, h) in t.latency.by_version.iter().rev() {
         let ms = |micros: u64| (micros as f64 / 1_000.0 * 1_000.0).round() / 1_000.0;
         latency.insert(
             v.to_string(),
@@ -195,23 +217,23 @@ pub fn render(run: &Run<'_>) -> Value {
     }
     let mut root = Map::new();
     root.insert("capture".into(), capture);
-    root.insert("connections".into(), s.connections.into());
+    root.insert("connections".into(), t.connections.into());
     root.insert("outcomes".into(), Value::Object(outcomes));
-    root.insert("versions".into(), mix(&s.versions));
-    root.insert("not_negotiated".into(), unknown(&s.versions).into());
-    root.insert("max_offered".into(), mix(&s.max_offered));
+    root.insert("versions".into(), mix(&t.versions));
+    root.insert("not_negotiated".into(), unknown(&t.versions).into());
+    root.insert("max_offered".into(), mix(&t.max_offered));
     root.insert(
         "totals".into(),
         json!({
-            "offers_3des": s.offers_3des,
-            "uses_3des": s.uses_3des,
-            "fallback_scsv": s.fallback_scsv,
-            "hello_retry_requests": s.hello_retries,
-            "resumed": s.resumed,
-            "sslv2_format_hellos": s.sslv2_hellos,
-            "partial_hellos": s.partial_hellos,
-            "cut_by_snaplen": s.cut_by_snaplen,
-            "downgrade_sentinels": s.downgrade_sentinels,
+            "offers_3des": t.offers_3des,
+            "uses_3des": t.uses_3des,
+            "fallback_scsv": t.fallback_scsv,
+            "hello_retry_requests": t.hello_retries,
+            "resumed": t.resumed,
+            "sslv2_format_hellos": t.sslv2_hellos,
+            "partial_hellos": t.partial_hellos,
+            "cut_by_snaplen": t.cut_by_snaplen,
+            "downgrade_sentinels": t.downgrade_sentinels,
         }),
     );
     root.insert("clients".into(), clients.into());
@@ -225,14 +247,15 @@ pub fn render(run: &Run<'_>) -> Value {
             "policy".into(),
             json!({
                 "min_version": min.to_string(),
-                "connections_below": s.below_min_connections,
+                "connections_below": t.below_min,
                 "clients_below": s.below_min_clients(),
                 "violations": violations,
             }),
         );
     }
     root.insert("latency_ms".into(), Value::Object(latency));
-    root.insert("fallbacks".into(), Value::Array(Vec::new()));
+    let fallbacks: Vec<Value> = s.fallbacks.iter().map(fallback).collect();
+    root.insert("fallbacks".into(), fallbacks.into());
     root.insert("warnings".into(), run.warnings.into());
     Value::Object(root)
 }

@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use super::{Report, Run};
 use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
 use crate::analysis::connection::Outcome;
+use crate::analysis::fallback::RetryOutcome;
 use crate::time::Timestamp;
 use crate::tls::version::Version;
 
@@ -259,11 +260,11 @@ impl<W: Write> Table<W> {
             let _ = write!(o, ", {} → {} UTC ({})", when(a), when(b), span(a, b));
         }
         o.push('\n');
-        let _ = write!(o, "TLS connections: {}", s.connections);
+        let _ = write!(o, "TLS connections: {}", s.totals.connections);
         let parts: Vec<String> = Outcome::ALL
             .iter()
             .filter_map(|oc| {
-                let n = s.outcomes.get(oc).copied().unwrap_or(0);
+                let n = s.totals.outcomes.get(oc).copied().unwrap_or(0);
                 (n > 0).then(|| format!("{} {n}", oc.as_str().replace('_', " ")))
             })
             .collect();
@@ -281,7 +282,7 @@ impl<W: Write> Table<W> {
             let _ = writeln!(o, "Skipped packets: {skipped} ({})", reasons.join(", "));
         }
 
-        if s.connections == 0 {
+        if s.totals.connections == 0 {
             let _ = writeln!(o, "\nNo TLS handshake found.");
         } else {
             self.versions(&mut o, &p, s, &h);
@@ -290,6 +291,7 @@ impl<W: Write> Table<W> {
             self.ciphers(&mut o, &p, s, &h);
             self.legacy(&mut o, &p, s, &h);
             self.failures(&mut o, &p, s, &h);
+            self.fallbacks(&mut o, &p, s, &h);
             self.policy(&mut o, &p, s, &h);
             self.latency(&mut o, s, &h);
         }
@@ -310,8 +312,8 @@ impl<W: Write> Table<W> {
             ("SHARE", true),
             ("", false),
         ]);
-        for (v, n) in Summary::mix_sorted(&s.versions) {
-            let bar = "█".repeat(((n * 30).div_ceil(s.connections.max(1))) as usize);
+        for (v, n) in Summary::mix_sorted(&s.totals.versions) {
+            let bar = "█".repeat(((n * 30).div_ceil(s.totals.connections.max(1))) as usize);
             let note = match v {
                 Some(v) if v.is_legacy() => "legacy",
                 None => "no ServerHello",
@@ -321,7 +323,7 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 Cell(label, version_tone(v)),
                 n.to_string().into(),
-                pct(n, s.connections).into(),
+                pct(n, s.totals.connections).into(),
                 Cell(
                     format!("{bar} {note}").trim_end().to_string(),
                     version_tone(v),
@@ -336,7 +338,7 @@ impl<W: Write> Table<W> {
             o,
             "Clients (versions negotiated, and the highest each connection offered)",
         );
-        let clients = s.clients_sorted();
+        let clients = &s.clients;
         let lim = self.limit(clients.len());
         let mut g = Grid::new(&[
             ("CLIENT", false),
@@ -346,7 +348,7 @@ impl<W: Write> Table<W> {
             ("3DES", true),
             ("FAILED", true),
         ]);
-        for (ip, cs) in clients.into_iter().take(lim.shown) {
+        for (ip, cs) in clients.iter().take(lim.shown) {
             g.row(vec![
                 ip.to_string().into(),
                 cs.seen.count.to_string().into(),
@@ -376,7 +378,7 @@ impl<W: Write> Table<W> {
 
     fn servers(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
         h(o, "Servers");
-        let servers = s.servers_sorted();
+        let servers = &s.servers;
         let lim = self.limit(servers.len());
         let mut g = Grid::new(&[
             ("SERVER", false),
@@ -385,7 +387,7 @@ impl<W: Write> Table<W> {
             ("FAILED", true),
             ("SNI", false),
         ]);
-        for (ep, ss) in servers.into_iter().take(lim.shown) {
+        for (ep, ss) in servers.iter().take(lim.shown) {
             let mut snis: Vec<&str> = ss.snis.keys().map(String::as_str).take(3).collect();
             let more = ss.snis.len().saturating_sub(3);
             let mut sni = snis.join(", ");
@@ -433,11 +435,11 @@ impl<W: Write> Table<W> {
         let _ = writeln!(
             o,
             "  offered 3DES: {} connection(s); negotiated 3DES: {}",
-            s.offers_3des, s.uses_3des
+            s.totals.offers_3des, s.totals.uses_3des
         );
     }
 
-    fn usage_grid(&self, rows: &[(&LegacyKey, &Seen)], p: &Paint, o: &mut String) {
+    fn usage_grid(&self, rows: &[(LegacyKey, Seen)], p: &Paint, o: &mut String) {
         let mut g = Grid::new(&[
             ("CLIENT", false),
             ("SERVER", false),
@@ -477,9 +479,8 @@ impl<W: Write> Table<W> {
             let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
             return;
         }
-        let rows: Vec<_> = s.legacy.iter().collect();
-        let lim = self.limit(rows.len());
-        self.usage_grid(&rows[..lim.shown], p, o);
+        let lim = self.limit(s.legacy.len());
+        self.usage_grid(&s.legacy[..lim.shown], p, o);
         lim.note(o, "rows");
     }
 
@@ -516,6 +517,69 @@ impl<W: Write> Table<W> {
         lim.note(o, "rows");
     }
 
+    fn fallbacks(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+        h(
+            o,
+            "Fallback retries (a failed handshake retried with a lower version)",
+        );
+        if s.fallbacks.is_empty() {
+            let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
+            return;
+        }
+        let mut g = Grid::new(&[
+            ("CLIENT", false),
+            ("SERVER", false),
+            ("SNI", false),
+            ("FAILED ATTEMPT", false),
+            ("RETRY", false),
+            ("SCSV", false),
+            ("RESULT", false),
+            ("WHEN", false),
+        ]);
+        // Per client (in address order), each client's retries in time order.
+        let mut rows: Vec<&crate::analysis::fallback::Fallback> = s.fallbacks.iter().collect();
+        rows.sort_by(|a, b| {
+            a.client
+                .cmp(&b.client)
+                .then(a.ts.cmp(&b.ts))
+                .then(a.order.cmp(&b.order))
+        });
+        let lim = self.limit(rows.len());
+        for f in rows.into_iter().take(lim.shown) {
+            let attempt = match (f.from_version, f.failure) {
+                (Some(v), Some(why)) => format!("{v}, {}", why.label()),
+                _ => "-".into(),
+            };
+            let (result, tone) = match f.outcome {
+                RetryOutcome::Accepted => (
+                    format!("accepted: {}", version_label(f.version)),
+                    version_tone(f.version),
+                ),
+                RetryOutcome::Rejected => (
+                    format!(
+                        "rejected: {}",
+                        f.alert
+                            .map_or_else(|| "-".into(), crate::tls::alert::description_label)
+                    ),
+                    Tone::Bad,
+                ),
+                RetryOutcome::Failed => ("failed".into(), Tone::Warn),
+            };
+            g.row(vec![
+                f.client.to_string().into(),
+                f.server.to_string().into(),
+                f.sni.clone().unwrap_or_else(|| "-".into()).into(),
+                attempt.into(),
+                Cell(version_label(f.to_version), version_tone(f.to_version)),
+                if f.scsv { "yes" } else { "no" }.into(),
+                Cell(result, tone),
+                when(f.ts).into(),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "retries");
+    }
+
     fn policy(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
         let Some(min) = s.min_version else { return };
         h(o, &format!("Policy check: minimum {min}"));
@@ -537,19 +601,18 @@ impl<W: Write> Table<W> {
                 Tone::Bad,
                 &format!(
                     "{} connection(s) from {} client(s) would be rejected:",
-                    s.below_min_connections,
+                    s.totals.below_min,
                     s.below_min_clients()
                 )
             )
         );
-        let rows: Vec<_> = s.below_min.iter().collect();
-        let lim = self.limit(rows.len());
-        self.usage_grid(&rows[..lim.shown], p, o);
+        let lim = self.limit(s.below_min.len());
+        self.usage_grid(&s.below_min[..lim.shown], p, o);
         lim.note(o, "rows");
     }
 
     fn latency(&self, o: &mut String, s: &Summary, h: &dyn Fn(&mut String, &str)) {
-        if s.latency.by_version.is_empty() {
+        if s.totals.latency.by_version.is_empty() {
             return;
         }
         h(o, "Handshake latency, ClientHello → ServerHello (ms)");
@@ -562,7 +625,7 @@ impl<W: Write> Table<W> {
             ("max", true),
         ]);
         let ms = |micros: u64| format!("{:.3}", micros as f64 / 1000.0);
-        for (v, hist) in s.latency.by_version.iter().rev() {
+        for (v, hist) in s.totals.latency.by_version.iter().rev() {
             g.row(vec![
                 v.to_string().into(),
                 hist.len().to_string().into(),

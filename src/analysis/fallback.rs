@@ -1,0 +1,190 @@
+//! Fallback retries: a client that, after a failed handshake, tries the same
+//! server again offering a lower version — what Windows, .NET and browsers do
+//! silently when a TLS 1.2 handshake is reset or times out — and every
+//! ClientHello carrying TLS_FALLBACK_SCSV (RFC 7507), which announces such a
+//! retry even when the failed attempt is not in the capture.
+//!
+//! A retry is a connection from the same client to the same server
+//! (address and port, and SNI when both have one) within the window (capture
+//! time, between ClientHellos) whose highest offered version is lower than
+//! that of an earlier attempt that failed: reset, a fatal alert, or no
+//! ServerHello. Records arrive in ClientHello order per client–server pair
+//! (the pipeline keeps a pair on one worker), so the result does not depend
+//! on threads or timing.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+use super::connection::{ConnectionRecord, Outcome, Role};
+use crate::decode::Endpoint;
+use crate::time::{Duration, Timestamp};
+use crate::tls::alert;
+use crate::tls::version::Version;
+
+/// Earlier attempts remembered per client–server pair.
+const MAX_ATTEMPTS: usize = 16;
+
+/// How an attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Failure {
+    Reset,
+    /// A fatal alert (its description).
+    Alert(u8),
+    NoResponse,
+}
+
+impl Failure {
+    fn of(rec: &ConnectionRecord) -> Option<Failure> {
+        match rec.outcome {
+            Outcome::Established => None,
+            Outcome::Reset => Some(Failure::Reset),
+            Outcome::Rejected => rec.decisive_alert().map(|a| Failure::Alert(a.description)),
+            Outcome::NoResponse | Outcome::Incomplete => {
+                rec.server_hello.is_none().then_some(Failure::NoResponse)
+            }
+        }
+    }
+
+    /// `reset`, `alert:protocol_version`, `no_response`.
+    pub fn label(self) -> String {
+        match self {
+            Failure::Reset => "reset".into(),
+            Failure::Alert(d) => format!("alert:{}", alert::description_label(d)),
+            Failure::NoResponse => "no_response".into(),
+        }
+    }
+}
+
+/// What became of the retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RetryOutcome {
+    Accepted,
+    Rejected,
+    Failed,
+}
+
+impl RetryOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryOutcome::Accepted => "accepted",
+            RetryOutcome::Rejected => "rejected",
+            RetryOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// One fallback retry (summary-json `fallbacks`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fallback {
+    /// The retry's ClientHello time.
+    pub ts: Timestamp,
+    /// The retry's output position (ties on `ts`).
+    pub order: u64,
+    pub client: IpAddr,
+    pub server: Endpoint,
+    pub sni: Option<String>,
+    /// Highest version the failed attempt offered (`None`: no failed
+    /// attempt seen, only TLS_FALLBACK_SCSV).
+    pub from_version: Option<Version>,
+    pub failure: Option<Failure>,
+    /// Highest version the retry offered.
+    pub to_version: Option<Version>,
+    pub scsv: bool,
+    pub outcome: RetryOutcome,
+    /// The server's alert when the retry was rejected.
+    pub alert: Option<u8>,
+    /// The negotiated version when it was accepted.
+    pub version: Option<Version>,
+}
+
+struct Attempt {
+    ts: Timestamp,
+    sni: Option<String>,
+    max_offered: Version,
+    failure: Option<Failure>,
+}
+
+/// Watches one worker's ordered record stream.
+pub struct FallbackDetector {
+    window: Duration,
+    pairs: HashMap<(IpAddr, Endpoint), VecDeque<Attempt>>,
+    observed: u64,
+}
+
+impl FallbackDetector {
+    pub fn new(window: Duration) -> FallbackDetector {
+        FallbackDetector {
+            window,
+            pairs: HashMap::new(),
+            observed: 0,
+        }
+    }
+
+    /// Looks at the next record (in ClientHello order); returns the retry
+    /// it is, if it is one.
+    pub fn observe(&mut self, rec: &ConnectionRecord) -> Option<Fallback> {
+        let to = rec.max_offered()?;
+        let now = rec.ts;
+        self.observed += 1;
+        if self.observed % 4096 == 0 {
+            let window = self.window;
+            self.pairs
+                .retain(|_, q| q.back().is_some_and(|a| now.since(a.ts) <= window));
+        }
+        let q = self.pairs.entry((rec.client.ip, rec.server)).or_default();
+        while q.front().is_some_and(|a| now.since(a.ts) > self.window) {
+            q.pop_front();
+        }
+        let sni = rec.sni();
+        let earlier = q.iter().rev().find(|a| {
+            a.failure.is_some()
+                && a.max_offered > to
+                && match (&a.sni, sni) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => true,
+                }
+        });
+        let scsv = rec.fallback_scsv();
+        let event = (earlier.is_some() || scsv).then(|| {
+            let outcome = match rec.outcome {
+                Outcome::Established => RetryOutcome::Accepted,
+                Outcome::Rejected => RetryOutcome::Rejected,
+                _ => RetryOutcome::Failed,
+            };
+            Fallback {
+                ts: now,
+                order: rec.order,
+                client: rec.client.ip,
+                server: rec.server,
+                sni: sni.map(str::to_string),
+                from_version: earlier.map(|a| a.max_offered),
+                failure: earlier.and_then(|a| a.failure),
+                to_version: Some(to),
+                scsv,
+                outcome,
+                alert: (outcome == RetryOutcome::Rejected)
+                    .then(|| {
+                        rec.alerts
+                            .iter()
+                            .find(|a| a.from == Role::Server && a.is_fatal())
+                            .or(rec.decisive_alert())
+                            .map(|a| a.description)
+                    })
+                    .flatten(),
+                version: (outcome == RetryOutcome::Accepted)
+                    .then(|| rec.version())
+                    .flatten(),
+            }
+        });
+        if q.len() >= MAX_ATTEMPTS {
+            q.pop_front();
+        }
+        q.push_back(Attempt {
+            ts: now,
+            sni: sni.map(str::to_string),
+            max_offered: to,
+            failure: Failure::of(rec),
+        });
+        event
+    }
+}
