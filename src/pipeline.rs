@@ -966,7 +966,12 @@ fn print_stats(
     )?;
     writeln!(
         out,
-        "stats: capture thread (read, decode, route) {:.3} s; channel stalls {stalls}",
+        "stats: {} TLS connections, {} ClientHello messages",
+        summary.totals.connections, summary.totals.client_hellos
+    )?;
+    writeln!(
+        out,
+        "stats: capture thread (read, route) {:.3} s; channel stalls {stalls}",
         read_ns as f64 / 1e9
     )?;
     let total: u64 = workers.iter().map(|w| w.segments).sum::<u64>().max(1);

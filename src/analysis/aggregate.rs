@@ -13,9 +13,10 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 
 use dashmap::DashMap;
+use hashlink::DefaultHashBuilder as Hasher;
 use hdrhistogram::Histogram;
 
-use super::connection::{ConnectionRecord, Outcome};
+use super::connection::{ConnectionRecord, FailureReason, Outcome};
 use super::fallback::Fallback;
 use crate::decode::Endpoint;
 use crate::time::Timestamp;
@@ -90,7 +91,7 @@ pub struct FailureKey {
     pub sni: Option<String>,
     pub outcome: Outcome,
     pub max_offered: Option<Version>,
-    pub reason: String,
+    pub reason: FailureReason,
 }
 
 /// Handshake latency per negotiated version (microseconds).
@@ -114,6 +115,8 @@ impl Latency {
 #[derive(Clone, Default)]
 pub struct Totals {
     pub connections: u64,
+    /// ClientHello messages (two on a connection with a HelloRetryRequest).
+    pub client_hellos: u64,
     pub outcomes: BTreeMap<Outcome, u64>,
     pub versions: VersionMix,
     pub max_offered: VersionMix,
@@ -136,11 +139,11 @@ pub struct Totals {
 pub struct Aggregator {
     min_version: Option<Version>,
     totals: Mutex<Totals>,
-    clients: DashMap<IpAddr, ClientStats>,
-    servers: DashMap<Endpoint, ServerStats>,
-    legacy: DashMap<LegacyKey, Seen>,
-    failures: DashMap<FailureKey, Seen>,
-    below_min: DashMap<LegacyKey, Seen>,
+    clients: DashMap<IpAddr, ClientStats, Hasher>,
+    servers: DashMap<Endpoint, ServerStats, Hasher>,
+    legacy: DashMap<LegacyKey, Seen, Hasher>,
+    failures: DashMap<FailureKey, Seen, Hasher>,
+    below_min: DashMap<LegacyKey, Seen, Hasher>,
     fallbacks: Mutex<Vec<Fallback>>,
 }
 
@@ -149,11 +152,11 @@ impl Aggregator {
         Aggregator {
             min_version,
             totals: Mutex::new(Totals::default()),
-            clients: DashMap::new(),
-            servers: DashMap::new(),
-            legacy: DashMap::new(),
-            failures: DashMap::new(),
-            below_min: DashMap::new(),
+            clients: DashMap::default(),
+            servers: DashMap::default(),
+            legacy: DashMap::default(),
+            failures: DashMap::default(),
+            below_min: DashMap::default(),
             fallbacks: Mutex::new(Vec::new()),
         }
     }
@@ -178,6 +181,7 @@ impl Aggregator {
         {
             let mut t = self.totals();
             t.connections += 1;
+            t.client_hellos += u64::from(rec.client_hellos);
             *t.outcomes.entry(rec.outcome).or_default() += 1;
             *t.versions.entry(version).or_default() += 1;
             *t.max_offered.entry(max_offered).or_default() += 1;
@@ -265,7 +269,9 @@ impl Aggregator {
 
     /// A consistent, sorted copy for reports.
     pub fn snapshot(&self) -> Summary {
-        fn sorted<K: Ord + Clone + std::hash::Hash, V: Clone>(m: &DashMap<K, V>) -> Vec<(K, V)> {
+        fn sorted<K: Ord + Clone + std::hash::Hash, V: Clone>(
+            m: &DashMap<K, V, Hasher>,
+        ) -> Vec<(K, V)> {
             let mut v: Vec<(K, V)> = m
                 .iter()
                 .map(|e| (e.key().clone(), e.value().clone()))

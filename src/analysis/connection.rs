@@ -13,6 +13,8 @@
 //! The state machine, in the spirit of tls-parser's `tls_states.rs`, is one
 //! `match` over (event, direction) in [`Tracker::apply`].
 
+use std::fmt;
+
 use crate::decode::{Endpoint, Segment, TcpFlags};
 use crate::flow::reassembly::{Reassembler, Sink};
 use crate::flow::{FlowKey, Side};
@@ -191,14 +193,60 @@ impl ConnectionRecord {
         }
     }
 
-    /// Why the handshake failed, for people; `None` when it did not.
-    pub fn failure_reason(&self) -> Option<String> {
-        match self.outcome {
-            Outcome::Established => None,
+    /// Why the handshake failed; `None` when it did not.
+    pub fn failure_reason(&self) -> Option<FailureReason> {
+        Some(match self.outcome {
+            Outcome::Established => return None,
             Outcome::Rejected => {
                 let a = self.decisive_alert()?;
-                let name = alert::description_label(a.description);
-                let why = match (a.from, a.description) {
+                FailureReason::Alert {
+                    from: a.from,
+                    description: a.description,
+                }
+            }
+            Outcome::Reset => FailureReason::Reset { by: self.reset_by },
+            Outcome::NoResponse => FailureReason::NoResponse,
+            Outcome::Incomplete => FailureReason::Incomplete(if self.cut_by_snaplen {
+                Incomplete::CutBySnaplen
+            } else if self.client_hello.is_none() {
+                Incomplete::NoClientHello
+            } else if self.end == End::Evicted {
+                Incomplete::Evicted
+            } else {
+                Incomplete::Other
+            }),
+        })
+    }
+}
+
+/// Why a handshake failed (shown in words by `Display`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureReason {
+    /// A fatal cleartext alert.
+    Alert {
+        from: Role,
+        description: u8,
+    },
+    Reset {
+        by: Option<Role>,
+    },
+    NoResponse,
+    Incomplete(Incomplete),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Incomplete {
+    CutBySnaplen,
+    NoClientHello,
+    Evicted,
+    Other,
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            FailureReason::Alert { from, description } => {
+                let why = match (from, description) {
                     (Role::Server, alert::PROTOCOL_VERSION) => {
                         "rejected: below the server's minimum TLS version"
                     }
@@ -217,26 +265,24 @@ impl ConnectionRecord {
                     }
                     (Role::Client, _) => "rejected by the client",
                 };
-                Some(format!("{why} ({} alert {name})", a.from.as_str()))
+                write!(
+                    f,
+                    "{why} ({} alert {})",
+                    from.as_str(),
+                    alert::description_label(description)
+                )
             }
-            Outcome::Reset => Some(match self.reset_by {
-                Some(Role::Server) => "reset by the server before ServerHello".into(),
-                Some(Role::Client) => "reset by the client before ServerHello".into(),
-                None => "reset before ServerHello".into(),
+            FailureReason::Reset { by } => match by {
+                Some(r) => write!(f, "reset by the {} before ServerHello", r.as_str()),
+                None => write!(f, "reset before ServerHello"),
+            },
+            FailureReason::NoResponse => write!(f, "no response to ClientHello"),
+            FailureReason::Incomplete(why) => f.write_str(match why {
+                Incomplete::CutBySnaplen => "incomplete: handshake cut by the capture's snaplen",
+                Incomplete::NoClientHello => "incomplete: capture began after the ClientHello",
+                Incomplete::Evicted => "incomplete: flow evicted (flow table full)",
+                Incomplete::Other => "incomplete",
             }),
-            Outcome::NoResponse => Some("no response to ClientHello".into()),
-            Outcome::Incomplete => Some(
-                if self.cut_by_snaplen {
-                    "incomplete: handshake cut by the capture's snaplen"
-                } else if self.client_hello.is_none() {
-                    "incomplete: capture began after the ClientHello"
-                } else if self.end == End::Evicted {
-                    "incomplete: flow evicted (flow table full)"
-                } else {
-                    "incomplete"
-                }
-                .into(),
-            ),
         }
     }
 }

@@ -13,7 +13,10 @@
 //! on threads or timing.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
+
+use hashlink::DefaultHashBuilder as Hasher;
 
 use super::connection::{ConnectionRecord, Outcome, Role};
 use crate::decode::Endpoint;
@@ -99,7 +102,8 @@ pub struct Fallback {
 
 struct Attempt {
     ts: Timestamp,
-    sni: Option<String>,
+    /// A hash of the SNI (0 without one): only compared for equality.
+    sni: u64,
     max_offered: Version,
     failure: Option<Failure>,
 }
@@ -107,17 +111,24 @@ struct Attempt {
 /// Watches one worker's ordered record stream.
 pub struct FallbackDetector {
     window: Duration,
-    pairs: HashMap<(IpAddr, Endpoint), VecDeque<Attempt>>,
-    observed: u64,
+    pairs: HashMap<(IpAddr, Endpoint), VecDeque<Attempt>, Hasher>,
+    /// Pairs held after the last pruning: prune again when doubled.
+    pruned_at: usize,
+    hasher: Hasher,
 }
 
 impl FallbackDetector {
     pub fn new(window: Duration) -> FallbackDetector {
         FallbackDetector {
             window,
-            pairs: HashMap::new(),
-            observed: 0,
+            pairs: HashMap::default(),
+            pruned_at: 1024,
+            hasher: Hasher::default(),
         }
+    }
+
+    fn sni_hash(&self, sni: Option<&str>) -> u64 {
+        sni.map_or(0, |s| self.hasher.hash_one(s) | 1)
     }
 
     /// Looks at the next record (in ClientHello order); returns the retry
@@ -125,24 +136,23 @@ impl FallbackDetector {
     pub fn observe(&mut self, rec: &ConnectionRecord) -> Option<Fallback> {
         let to = rec.max_offered()?;
         let now = rec.ts;
-        self.observed += 1;
-        if self.observed % 4096 == 0 {
+        if self.pairs.len() >= 2 * self.pruned_at {
+            // Forget pairs whose last attempt is out of the window.
             let window = self.window;
             self.pairs
                 .retain(|_, q| q.back().is_some_and(|a| now.since(a.ts) <= window));
+            self.pruned_at = self.pairs.len().max(1024);
         }
+        let sni = rec.sni();
+        let sni_hash = self.sni_hash(sni);
         let q = self.pairs.entry((rec.client.ip, rec.server)).or_default();
         while q.front().is_some_and(|a| now.since(a.ts) > self.window) {
             q.pop_front();
         }
-        let sni = rec.sni();
         let earlier = q.iter().rev().find(|a| {
             a.failure.is_some()
                 && a.max_offered > to
-                && match (&a.sni, sni) {
-                    (Some(x), Some(y)) => x == y,
-                    _ => true,
-                }
+                && (a.sni == 0 || sni_hash == 0 || a.sni == sni_hash)
         });
         let scsv = rec.fallback_scsv();
         let event = (earlier.is_some() || scsv).then(|| {
@@ -181,7 +191,7 @@ impl FallbackDetector {
         }
         q.push_back(Attempt {
             ts: now,
-            sni: sni.map(str::to_string),
+            sni: sni_hash,
             max_offered: to,
             failure: Failure::of(rec),
         });

@@ -118,7 +118,7 @@ pub fn row(rec: &ConnectionRecord, line: &mut String) {
     field(line, &rec.hello_retry.to_string());
     field(line, &opt(rec.resumed));
     field(line, rec.reset_by.map_or("", |r| r.as_str()));
-    field(line, &rec.failure_reason().unwrap_or_default());
+    field(line, &opt(rec.failure_reason()));
 }
 
 impl<W: Write> Report for Csv<W> {

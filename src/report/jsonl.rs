@@ -135,7 +135,7 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         client_hellos: rec.client_hellos,
         resumed: rec.resumed,
         reset_by: rec.reset_by.map(|r| r.as_str()),
-        reason: rec.failure_reason(),
+        reason: rec.failure_reason().map(|r| r.to_string()),
     }
 }
 

@@ -2,8 +2,10 @@
 //! (DESIGN.md: capture, versions, clients, servers, ciphers, fallbacks,
 //! warnings; plus outcomes, legacy, failures, policy and latency).
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{Report, Run};
@@ -79,7 +81,7 @@ fn fallback(f: &Fallback) -> Value {
     })
 }
 
-pub fn render(run: &Run<'_>) -> Value {
+pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
     let s = run.summary;
     let c = run.capture;
     let files: Vec<Value> = c
@@ -126,52 +128,43 @@ pub fn render(run: &Run<'_>) -> Value {
         "expired_flows": c.flows.expired,
     });
     let mut outcomes = Map::new();
-    let t = &s.totals;
     for o in crate::analysis::connection::Outcome::ALL {
         outcomes.insert(
             o.as_str().into(),
-            t.outcomes.get(&o).copied().unwrap_or(0).into(),
+            s.totals.outcomes.get(&o).copied().unwrap_or(0).into(),
         );
     }
-    let clients: Vec<Value> = s
-        .clients
-        .iter()
-        .map(|(ip, cs)| {
-            json!({
-                "ip": ip.to_string(),
-                "connections": cs.seen.count,
-                "versions": mix(&cs.versions),
-                "not_negotiated": unknown(&cs.versions),
-                "max_offered": mix(&cs.max_offered),
-                "offers_3des": cs.offers_3des,
-                "uses_3des": cs.uses_3des,
-                "legacy": cs.legacy,
-                "failed": cs.failed,
-                "fallback_scsv": cs.fallback_scsv,
-                "fallbacks": cs.fallbacks,
-                "first_seen": cs.seen.first.to_string(),
-                "last_seen": cs.seen.last.to_string(),
-            })
+    let clients = stream(s.clients.iter().map(|(ip, cs)| {
+        json!({
+            "ip": ip.to_string(),
+            "connections": cs.seen.count,
+            "versions": mix(&cs.versions),
+            "not_negotiated": unknown(&cs.versions),
+            "max_offered": mix(&cs.max_offered),
+            "offers_3des": cs.offers_3des,
+            "uses_3des": cs.uses_3des,
+            "legacy": cs.legacy,
+            "failed": cs.failed,
+            "fallback_scsv": cs.fallback_scsv,
+            "fallbacks": cs.fallbacks,
+            "first_seen": cs.seen.first.to_string(),
+            "last_seen": cs.seen.last.to_string(),
         })
-        .collect();
-    let servers: Vec<Value> = s
-        .servers
-        .iter()
-        .map(|(ep, ss)| {
-            json!({
-                "ip": ep.ip.to_string(),
-                "port": ep.port,
-                "connections": ss.seen.count,
-                "versions": mix(&ss.versions),
-                "not_negotiated": unknown(&ss.versions),
-                "uses_3des": ss.uses_3des,
-                "failed": ss.failed,
-                "snis": ss.snis.keys().collect::<Vec<_>>(),
-                "first_seen": ss.seen.first.to_string(),
-                "last_seen": ss.seen.last.to_string(),
-            })
+    }));
+    let servers = stream(s.servers.iter().map(|(ep, ss)| {
+        json!({
+            "ip": ep.ip.to_string(),
+            "port": ep.port,
+            "connections": ss.seen.count,
+            "versions": mix(&ss.versions),
+            "not_negotiated": unknown(&ss.versions),
+            "uses_3des": ss.uses_3des,
+            "failed": ss.failed,
+            "snis": ss.snis.keys().collect::<Vec<_>>(),
+            "first_seen": ss.seen.first.to_string(),
+            "last_seen": ss.seen.last.to_string(),
         })
-        .collect();
+    }));
     let ciphers: Vec<Value> = s
         .ciphers_sorted()
         .into_iter()
@@ -183,26 +176,22 @@ pub fn render(run: &Run<'_>) -> Value {
             })
         })
         .collect();
-    let legacy: Vec<Value> = s.legacy.iter().map(|(k, v)| usage(k, v)).collect();
-    let failures: Vec<Value> = s
-        .failures
-        .iter()
-        .map(|(k, seen)| {
-            json!({
-                "client": k.client.to_string(),
-                "server": endpoint(&k.server),
-                "sni": k.sni,
-                "outcome": k.outcome.as_str(),
-                "max_offered": k.max_offered.map(|v| v.to_string()),
-                "reason": k.reason,
-                "connections": seen.count,
-                "first_seen": seen.first.to_string(),
-                "last_seen": seen.last.to_string(),
-            })
+    let legacy = stream(s.legacy.iter().map(|(k, v)| usage(k, v)));
+    let failures = stream(s.failures.iter().map(|(k, seen)| {
+        json!({
+            "client": k.client.to_string(),
+            "server": endpoint(&k.server),
+            "sni": k.sni,
+            "outcome": k.outcome.as_str(),
+            "max_offered": k.max_offered.map(|v| v.to_string()),
+            "reason": k.reason.to_string(),
+            "connections": seen.count,
+            "first_seen": seen.first.to_string(),
+            "last_seen": seen.last.to_string(),
         })
-        .collect();
+    }));
     let mut latency = Map::new();
-    for (v, h) in t.latency.by_version.iter().rev() {
+    for (v, h) in s.totals.latency.by_version.iter().rev() {
         let ms = |micros: u64| (micros as f64 / 1_000.0 * 1_000.0).round() / 1_000.0;
         latency.insert(
             v.to_string(),
@@ -215,16 +204,16 @@ pub fn render(run: &Run<'_>) -> Value {
             }),
         );
     }
-    let mut root = Map::new();
-    root.insert("capture".into(), capture);
-    root.insert("connections".into(), t.connections.into());
-    root.insert("outcomes".into(), Value::Object(outcomes));
-    root.insert("versions".into(), mix(&t.versions));
-    root.insert("not_negotiated".into(), unknown(&t.versions).into());
-    root.insert("max_offered".into(), mix(&t.max_offered));
-    root.insert(
-        "totals".into(),
-        json!({
+    let t = &s.totals;
+    Doc {
+        capture,
+        connections: t.connections,
+        outcomes: Value::Object(outcomes),
+        versions: mix(&t.versions),
+        not_negotiated: unknown(&t.versions),
+        max_offered: mix(&t.max_offered),
+        totals: json!({
+            "client_hello_messages": t.client_hellos,
             "offers_3des": t.offers_3des,
             "uses_3des": t.uses_3des,
             "fallback_scsv": t.fallback_scsv,
@@ -235,29 +224,66 @@ pub fn render(run: &Run<'_>) -> Value {
             "cut_by_snaplen": t.cut_by_snaplen,
             "downgrade_sentinels": t.downgrade_sentinels,
         }),
-    );
-    root.insert("clients".into(), clients.into());
-    root.insert("servers".into(), servers.into());
-    root.insert("ciphers".into(), ciphers.into());
-    root.insert("legacy".into(), legacy.into());
-    root.insert("failures".into(), failures.into());
-    if let Some(min) = s.min_version {
-        let violations: Vec<Value> = s.below_min.iter().map(|(k, v)| usage(k, v)).collect();
-        root.insert(
-            "policy".into(),
-            json!({
-                "min_version": min.to_string(),
-                "connections_below": t.below_min,
-                "clients_below": s.below_min_clients(),
-                "violations": violations,
-            }),
-        );
+        clients,
+        servers,
+        ciphers: Value::Array(ciphers),
+        legacy,
+        failures,
+        policy: s.min_version.map(|min| Policy {
+            min_version: min.to_string(),
+            connections_below: t.below_min,
+            clients_below: s.below_min_clients(),
+            violations: stream(s.below_min.iter().map(|(k, v)| usage(k, v))),
+        }),
+        latency_ms: Value::Object(latency),
+        fallbacks: stream(s.fallbacks.iter().map(fallback)),
+        warnings: run.warnings,
     }
-    root.insert("latency_ms".into(), Value::Object(latency));
-    let fallbacks: Vec<Value> = s.fallbacks.iter().map(fallback).collect();
-    root.insert("fallbacks".into(), fallbacks.into());
-    root.insert("warnings".into(), run.warnings.into());
-    Value::Object(root)
+}
+
+/// A JSON array serialized element by element as it is written, so that a
+/// summary with a million clients never exists as one value tree.
+pub struct Stream<'a>(RefCell<Option<Box<dyn Iterator<Item = Value> + 'a>>>);
+
+fn stream<'a>(it: impl Iterator<Item = Value> + 'a) -> Stream<'a> {
+    Stream(RefCell::new(Some(Box::new(it))))
+}
+
+impl Serialize for Stream<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let it = self.0.borrow_mut().take();
+        s.collect_seq(it.into_iter().flatten())
+    }
+}
+
+#[derive(Serialize)]
+pub struct Policy<'a> {
+    min_version: String,
+    connections_below: u64,
+    clients_below: usize,
+    violations: Stream<'a>,
+}
+
+/// The summary document, in its field order.
+#[derive(Serialize)]
+pub struct Doc<'a> {
+    capture: Value,
+    connections: u64,
+    outcomes: Value,
+    versions: Value,
+    not_negotiated: u64,
+    max_offered: Value,
+    totals: Value,
+    clients: Stream<'a>,
+    servers: Stream<'a>,
+    ciphers: Value,
+    legacy: Stream<'a>,
+    failures: Stream<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<Policy<'a>>,
+    latency_ms: Value,
+    fallbacks: Stream<'a>,
+    warnings: &'a [String],
 }
 
 impl<W: Write> Report for SummaryJson<W> {

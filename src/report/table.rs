@@ -510,7 +510,7 @@ impl<W: Write> Table<W> {
                 k.sni.clone().unwrap_or_else(|| "-".into()).into(),
                 Cell(version_label(k.max_offered), version_tone(k.max_offered)),
                 seen.count.to_string().into(),
-                Cell(k.reason.clone(), tone),
+                Cell(k.reason.to_string(), tone),
             ]);
         }
         g.render(p, o);

@@ -82,6 +82,8 @@ pub struct ClientHello {
     /// The hello could not be read whole (cut by the snaplen, or malformed);
     /// the fields hold what could be read.
     pub partial: bool,
+    /// Some offered suite is 3DES (computed once, at parse time).
+    any_3des: bool,
 }
 
 impl ClientHello {
@@ -99,7 +101,16 @@ impl ClientHello {
     }
 
     pub fn offers_3des(&self) -> bool {
-        self.cipher_suites.iter().any(|c| c.classes().triple_des())
+        self.any_3des
+    }
+
+    fn offer(&mut self, suite: CipherSuite) {
+        if suite.is_grease() {
+            self.grease = true;
+        } else {
+            self.any_3des |= suite.classes().triple_des();
+            self.cipher_suites.push(suite);
+        }
     }
 
     /// Does this hello offer `v` (in supported_versions, or up to
@@ -204,13 +215,9 @@ pub fn parse_client_hello_lax(body: &[u8], record_version: Version) -> Option<Cl
 }
 
 fn add_suites(hello: &mut ClientHello, ids: impl Iterator<Item = u16>) {
+    hello.cipher_suites.reserve(ids.size_hint().0);
     for id in ids {
-        let suite = CipherSuite::tls(id);
-        if suite.is_grease() {
-            hello.grease = true;
-        } else {
-            hello.cipher_suites.push(suite);
-        }
+        hello.offer(CipherSuite::tls(id));
     }
 }
 
@@ -395,12 +402,7 @@ pub fn parse_sslv2_client_hello(body: &[u8]) -> Option<ClientHello> {
     let specs = r.take_up_to(specs_len);
     for s in specs.chunks_exact(3) {
         let spec = u32::from_be_bytes([0, s[0], s[1], s[2]]);
-        let suite = CipherSuite::ssl2(spec);
-        if suite.is_grease() {
-            hello.grease = true;
-        } else {
-            hello.cipher_suites.push(suite);
-        }
+        hello.offer(CipherSuite::ssl2(spec));
     }
     let sid = r.take_up_to(sid_len);
     hello.session_id = SessionId::new(sid);

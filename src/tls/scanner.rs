@@ -118,7 +118,10 @@ pub struct Scanner {
     state: State,
     fed: u64,
     max_bytes: u64,
-    /// Start: the first bytes; Search: the tail that may begin a match;
+    /// Start: the first bytes; Search: the tail (at most 5 bytes) that may
+    /// begin a match.
+    head: [u8; 6],
+    head_len: usize,
     /// Sslv2: the record being read.
     window: Vec<u8>,
     hdr: [u8; 5],
@@ -144,6 +147,8 @@ impl Scanner {
             state: State::Start,
             fed: 0,
             max_bytes: max_bytes as u64,
+            head: [0; 6],
+            head_len: 0,
             window: Vec::new(),
             hdr: [0; 5],
             hdr_len: 0,
@@ -200,7 +205,7 @@ impl Scanner {
         self.fed = self.fed.saturating_add(n);
         match self.state {
             State::Start | State::Search => {
-                self.window.clear();
+                self.head_len = 0;
                 self.state = State::Search;
             }
             State::Records => self.records_gap(n, out),
@@ -232,14 +237,15 @@ impl Scanner {
 
     /// Decides from the first six bytes what this stream is.
     fn start(&mut self, data: &[u8], out: &mut Vec<Event>) {
-        let need = 6 - self.window.len().min(6);
-        let take = need.min(data.len());
-        self.window.extend_from_slice(&data[..take]);
-        let rest = &data[take..];
-        if self.window.len() < 6 {
+        let take = (6 - self.head_len).min(data.len());
+        let (now, rest) = data.split_at(take);
+        self.head[self.head_len..self.head_len + take].copy_from_slice(now);
+        self.head_len += take;
+        if self.head_len < 6 {
             return;
         }
-        let head = std::mem::take(&mut self.window);
+        let head = self.head;
+        self.head_len = 0;
         self.state = if is_record_header(&head) {
             State::Records
         } else if self.is_sslv2_record(&head) {
@@ -274,11 +280,15 @@ impl Scanner {
     /// cleartext alert record, after a plaintext preamble.
     fn search(&mut self, data: &[u8], out: &mut Vec<Event>) {
         // A match may begin in the tail kept from the previous push.
-        if !self.window.is_empty() {
-            let mut joint = std::mem::take(&mut self.window);
-            let tail_len = joint.len();
-            joint.extend_from_slice(&data[..data.len().min(5)]);
-            match find_tls_start(&joint) {
+        if self.head_len > 0 {
+            let tail_len = self.head_len;
+            self.head_len = 0;
+            let extra = data.len().min(5);
+            let mut joint = [0u8; 11];
+            joint[..tail_len].copy_from_slice(&self.head[..tail_len]);
+            joint[tail_len..tail_len + extra].copy_from_slice(&data[..extra]);
+            let joint = &joint[..tail_len + extra];
+            match find_tls_start(joint) {
                 Some(i) if i < tail_len => {
                     self.state = State::Records;
                     self.records(&joint[i..tail_len], out);
@@ -288,8 +298,7 @@ impl Scanner {
                 Some(_) => {}
                 None if data.len() < 5 => {
                     // Still too short to decide; keep the last five bytes.
-                    let keep = joint.len().saturating_sub(5);
-                    self.window = joint.split_off(keep);
+                    self.keep_tail(joint);
                     return;
                 }
                 None => {}
@@ -300,12 +309,15 @@ impl Scanner {
                 self.state = State::Records;
                 self.records(&data[i..], out);
             }
-            None => {
-                let keep = data.len().saturating_sub(5);
-                self.window.clear();
-                self.window.extend_from_slice(&data[keep..]);
-            }
+            None => self.keep_tail(data),
         }
+    }
+
+    /// Keeps the last five bytes of `data`: a match needs six.
+    fn keep_tail(&mut self, data: &[u8]) {
+        let tail = &data[data.len().saturating_sub(5)..];
+        self.head[..tail.len()].copy_from_slice(tail);
+        self.head_len = tail.len();
     }
 
     fn records(&mut self, mut data: &[u8], out: &mut Vec<Event>) {
@@ -417,6 +429,11 @@ impl Scanner {
                     return;
                 }
                 hs.buf.clear();
+                if hs.collect {
+                    // Room for a typical hello at once; a declared length is
+                    // not trusted with more.
+                    hs.buf.reserve(hs.msg_left.min(2048));
+                }
                 if hs.msg_left == 0 {
                     self.finish_message(false, out);
                 }
