@@ -38,14 +38,14 @@ use crate::analysis::fallback::FallbackDetector;
 use crate::analysis::order::Reorder;
 use crate::capture::file::CaptureFile;
 use crate::capture::{LinkType, Packet};
-use crate::decode::{self, Segment, Skip, TcpFlags};
+use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
 use crate::error::Error;
 use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
 use crate::report::csv::Csv;
 use crate::report::jsonl::Jsonl;
 use crate::report::summary_json::SummaryJson;
 use crate::report::table::Table;
-use crate::report::{Format, Report, Run};
+use crate::report::{Encoder, Format, Report, Run};
 use crate::time::{Duration, Timestamp};
 use crate::tls::version::Version;
 
@@ -371,12 +371,18 @@ impl Dispatch for Inline<'_> {
     }
 }
 
-/// A packet in a batch: where its bytes lie (in one of the batch's shared
-/// buffers, or in its own arena) and what the capture said of it.
-struct PacketMeta {
+/// A segment in a batch: the header fields the capture thread decoded,
+/// and where its payload lies (in one of the batch's shared buffers, or in
+/// its own arena). A worker touches payload bytes only for flows still in
+/// their handshake.
+struct SegMeta {
     ts: Timestamp,
     index: u64,
-    link_type: LinkType,
+    src: Endpoint,
+    dst: Endpoint,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
     cut: u32,
     /// Index into `Batch::chunks`, or `ARENA`.
     chunk: u32,
@@ -390,7 +396,7 @@ const ARENA: u32 = u32::MAX;
 struct Batch {
     chunks: Vec<Arc<Vec<u8>>>,
     arena: Vec<u8>,
-    packets: Vec<PacketMeta>,
+    segs: Vec<SegMeta>,
     /// The capture position after this batch.
     next_index: u64,
     now: Timestamp,
@@ -399,7 +405,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn data(&self, m: &PacketMeta) -> &[u8] {
+    fn payload(&self, m: &SegMeta) -> &[u8] {
         let range = m.start as usize..(m.start as usize + m.len as usize);
         let buf = if m.chunk == ARENA {
             Some(&self.arena)
@@ -413,7 +419,9 @@ impl Batch {
 /// Records from a worker, and how far it has got.
 struct Output {
     worker: usize,
-    records: Vec<ConnectionRecord>,
+    /// (order, end offset in `bytes`) per record, in order.
+    records: Vec<(u64, usize)>,
+    bytes: Vec<u8>,
     watermark: u64,
 }
 
@@ -423,8 +431,9 @@ struct Pool {
     batches: Vec<Batch>,
     last_sent: Vec<u64>,
     stalls: u64,
-    /// Packets the capture thread itself found to carry no TCP segment.
+    /// What the capture thread's decoding found.
     skipped: BTreeMap<Skip, u64>,
+    tcp: u64,
     /// Emptied batches coming back from the workers, for reuse.
     spare: Receiver<Batch>,
 }
@@ -480,38 +489,37 @@ impl Pool {
 impl Dispatch for Pool {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
         let n = self.senders.len();
-        // Route by the IP pair: read straight from the headers for plain
-        // TCP/IP, else from a full decode (tunnels, fragments, non-TCP).
-        let pair = match decode::peek_ip_pair(pkt.link_type, pkt.data) {
-            Some(pair) => pair,
-            None => match decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
-                Ok(seg) => (seg.src.ip, seg.dst.ip),
-                Err(skip) => {
-                    *self.skipped.entry(skip).or_default() += 1;
-                    return Ok(());
-                }
-            },
+        // Decoding here, where the bytes are still in this core's cache,
+        // leaves the workers only the header fields — and the payload of
+        // the few segments still in a handshake.
+        let seg = match decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+            Ok(seg) => seg,
+            Err(skip) => {
+                *self.skipped.entry(skip).or_default() += 1;
+                return Ok(());
+            }
         };
-        let w = shard(&pair.0, &pair.1, n);
+        self.tcp += 1;
+        let w = shard(&seg.src.ip, &seg.dst.ip, n);
         let spare = &self.spare;
         let Some(b) = self.batches.get_mut(w) else {
             return Ok(());
         };
-        if b.packets.capacity() == 0 {
+        if b.segs.capacity() == 0 {
             if let Ok(mut reused) = spare.try_recv() {
                 reused.chunks.clear();
                 reused.arena.clear();
-                reused.packets.clear();
+                reused.segs.clear();
                 reused.flush = false;
                 *b = reused;
             } else {
-                b.packets.reserve(BATCH);
+                b.segs.reserve(BATCH);
             }
         }
-        // Point into the shared capture buffer when the frame lies in it.
+        // Point into the shared capture buffer when the payload lies in it.
         let shared = pkt.owner.and_then(|o| {
-            let start = (pkt.data.as_ptr() as usize).checked_sub(o.as_ptr() as usize)?;
-            (start + pkt.data.len() <= o.len()).then_some((o, start))
+            let start = (seg.payload.as_ptr() as usize).checked_sub(o.as_ptr() as usize)?;
+            (start + seg.payload.len() <= o.len()).then_some((o, start))
         });
         let (chunk, start) = match shared {
             Some((o, start)) => {
@@ -522,21 +530,25 @@ impl Dispatch for Pool {
             }
             None => {
                 let start = b.arena.len();
-                b.arena.extend_from_slice(pkt.data);
+                b.arena.extend_from_slice(seg.payload);
                 (ARENA, start)
             }
         };
-        b.packets.push(PacketMeta {
+        b.segs.push(SegMeta {
             ts: pkt.ts,
             index,
-            link_type: pkt.link_type,
-            cut: pkt.cut_bytes(),
+            src: seg.src,
+            dst: seg.dst,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags,
+            cut: seg.cut,
             chunk,
             start: start as u32,
-            len: pkt.data.len() as u32,
+            len: seg.payload.len() as u32,
         });
         b.now = pkt.ts;
-        if b.packets.len() >= BATCH {
+        if b.segs.len() >= BATCH {
             self.send(w, index)?;
         }
         if index % HEARTBEAT == 0 {
@@ -563,47 +575,97 @@ impl Dispatch for Pool {
     }
 }
 
-/// A worker thread: batches in, ordered records with watermarks out.
+/// A worker thread: batches in; records into the aggregate and, for reports
+/// that list connections, encoded records with watermarks out.
 fn work(
     id: usize,
     mut worker: Worker,
     mut analysis: Analysis<'_>,
     rx: Receiver<Batch>,
-    tx: Sender<Output>,
+    tx: Option<(Sender<Output>, Encoder)>,
     spare: Sender<Batch>,
 ) -> WorkerStats {
     let mut released = Vec::new();
     for batch in rx {
         let started = Instant::now();
-        for m in &batch.packets {
-            worker.packet(m.link_type, batch.data(m), m.cut, m.ts, m.index);
+        for m in &batch.segs {
+            let seg = Segment {
+                src: m.src,
+                dst: m.dst,
+                seq: m.seq,
+                ack: m.ack,
+                flags: m.flags,
+                payload: batch.payload(m),
+                cut: m.cut,
+            };
+            worker.segment(&seg, m.ts, m.index);
         }
         worker.expire(batch.now);
         if batch.flush {
             worker.flush();
         }
         worker.release(&mut released);
-        for rec in &released {
-            analysis.record(rec);
-        }
         worker.stats.records += released.len() as u64;
-        let watermark = worker.watermark(batch.next_index);
-        worker.stats.busy_ns += started.elapsed().as_nanos() as u64;
-        let out = Output {
+        let mut out = Output {
             worker: id,
-            records: std::mem::take(&mut released),
-            watermark,
+            records: Vec::new(),
+            bytes: Vec::new(),
+            watermark: worker.watermark(batch.next_index),
         };
+        for rec in released.drain(..) {
+            analysis.record(&rec);
+            if let Some((_, encoder)) = &tx {
+                encoder.encode(&rec, &mut out.bytes);
+                out.records.push((rec.order, out.bytes.len()));
+            }
+        }
+        worker.stats.busy_ns += started.elapsed().as_nanos() as u64;
         // Let the capture buffers go, and hand the batch back for reuse.
         let mut batch = batch;
         batch.chunks.clear();
         let _ = spare.try_send(batch);
-        if tx.send(out).is_err() {
-            break;
+        if let Some((tx, _)) = &tx {
+            if tx.send(out).is_err() {
+                break;
+            }
         }
     }
     worker.stats.flows = worker.table.stats;
     worker.stats
+}
+
+/// One worker's encoded records waiting to be written.
+#[derive(Default)]
+struct Pending {
+    outputs: VecDeque<Output>,
+    /// Records of the front output already written.
+    next: usize,
+}
+
+impl Pending {
+    /// The order of the next record, if any.
+    fn head(&mut self) -> Option<u64> {
+        loop {
+            let front = self.outputs.front()?;
+            if let Some(&(order, _)) = front.records.get(self.next) {
+                return Some(order);
+            }
+            self.outputs.pop_front();
+            self.next = 0;
+        }
+    }
+
+    /// The next record's bytes; advances.
+    fn take(&mut self) -> Option<&[u8]> {
+        let front = self.outputs.front()?;
+        let start = match self.next {
+            0 => 0,
+            n => front.records.get(n - 1)?.1,
+        };
+        let end = front.records.get(self.next)?.1;
+        self.next += 1;
+        front.bytes.get(start..end)
+    }
 }
 
 /// The output thread: merges the workers' ordered streams by capture
@@ -614,40 +676,36 @@ fn merge(
     report: &mut (dyn Report + Send),
     oerr: &dyn Fn(io::Error) -> Error,
 ) -> Result<(), Error> {
-    let mut queues: Vec<VecDeque<ConnectionRecord>> =
-        (0..workers).map(|_| VecDeque::new()).collect();
+    let mut pending: Vec<Pending> = (0..workers).map(|_| Pending::default()).collect();
     let mut marks = vec![0u64; workers];
-    let emit = |queues: &mut Vec<VecDeque<ConnectionRecord>>,
-                limit: u64,
-                report: &mut (dyn Report + Send)|
-     -> Result<(), Error> {
+    let emit = |pending: &mut Vec<Pending>, limit: u64, report: &mut (dyn Report + Send)| {
         loop {
-            let next = queues
-                .iter()
+            let next = pending
+                .iter_mut()
                 .enumerate()
-                .filter_map(|(i, q)| q.front().map(|r| (r.order, i)))
+                .filter_map(|(i, p)| p.head().map(|o| (o, i)))
                 .min();
             match next {
                 Some((order, i)) if order < limit => {
-                    if let Some(rec) = queues.get_mut(i).and_then(VecDeque::pop_front) {
-                        report.record(&rec).map_err(oerr)?;
+                    if let Some(bytes) = pending.get_mut(i).and_then(Pending::take) {
+                        report.encoded(bytes).map_err(oerr)?;
                     }
                 }
-                _ => return Ok(()),
+                _ => return Ok::<(), Error>(()),
             }
         }
     };
     for out in rx.iter() {
-        if let Some(q) = queues.get_mut(out.worker) {
-            q.extend(out.records);
-        }
         if let Some(m) = marks.get_mut(out.worker) {
             *m = (*m).max(out.watermark);
         }
+        if let Some(p) = pending.get_mut(out.worker) {
+            p.outputs.push_back(out);
+        }
         let limit = marks.iter().copied().min().unwrap_or(0);
-        emit(&mut queues, limit, report)?;
+        emit(&mut pending, limit, report)?;
     }
-    emit(&mut queues, u64::MAX, report)
+    emit(&mut pending, u64::MAX, report)
 }
 
 fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
@@ -849,9 +907,12 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     } else {
         std::thread::scope(|scope| -> Result<_, Error> {
             let (out_tx, out_rx) = bounded::<Output>(threads * QUEUE);
+            // Only reports that list connections need the output thread.
+            let encoder = report.encoder();
             let report_ref = report.as_mut();
             let oerr_ref = &oerr;
-            let merger = scope.spawn(move || merge(threads, out_rx, report_ref, oerr_ref));
+            let merger =
+                encoder.map(|_| scope.spawn(move || merge(threads, out_rx, report_ref, oerr_ref)));
             let mut senders = Vec::new();
             let mut handles = Vec::new();
             let (spare_tx, spare_rx) = bounded::<Batch>(threads * (QUEUE + 2));
@@ -860,7 +921,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                 senders.push(tx);
                 let worker = Worker::new(cfg.max_flows.div_ceil(threads), cfg.idle_timeout, limits);
                 let a = analysis();
-                let out = out_tx.clone();
+                let out = encoder.map(|e| (out_tx.clone(), e));
                 let spare = spare_tx.clone();
                 handles.push(scope.spawn(move || work(id, worker, a, rx, out, spare)));
             }
@@ -872,24 +933,30 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                 senders,
                 stalls: 0,
                 skipped: BTreeMap::new(),
+                tcp: 0,
                 spare: spare_rx,
             };
             let read = read_all(cfg, &mut pool);
             let stalls = pool.stalls;
             let skipped = std::mem::take(&mut pool.skipped);
+            let tcp = pool.tcp;
             drop(pool);
             let stats: Vec<WorkerStats> = handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_default())
                 .collect();
-            let merged = merger
-                .join()
-                .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into())));
+            let merged = match merger {
+                Some(m) => m
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into()))),
+                None => Ok(()),
+            };
             let mut inputs = read?;
             merged?;
             for (skip, n) in skipped {
                 *inputs.capture.skipped.entry(skip).or_default() += n;
             }
+            inputs.capture.tcp += tcp;
             Ok((inputs, stats, stalls))
         })?
     };

@@ -12,7 +12,7 @@
 //! (the pipeline keeps a pair on one worker), so the result does not depend
 //! on threads or timing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
@@ -24,8 +24,9 @@ use crate::time::{Duration, Timestamp};
 use crate::tls::alert;
 use crate::tls::version::Version;
 
-/// Earlier attempts remembered per client–server pair.
-const MAX_ATTEMPTS: usize = 16;
+/// Earlier attempts remembered per client–server pair (a fallback dance is
+/// at most TLS 1.3 → 1.2 → 1.1 → 1.0).
+const MAX_ATTEMPTS: usize = 4;
 
 /// How an attempt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,6 +101,7 @@ pub struct Fallback {
     pub version: Option<Version>,
 }
 
+#[derive(Clone, Copy)]
 struct Attempt {
     ts: Timestamp,
     /// A hash of the SNI (0 without one): only compared for equality.
@@ -108,10 +110,30 @@ struct Attempt {
     failure: Option<Failure>,
 }
 
+/// The last attempts of a pair, oldest first, kept inline (no allocation
+/// per pair).
+#[derive(Default)]
+struct Recent {
+    slots: [Option<Attempt>; MAX_ATTEMPTS],
+}
+
+impl Recent {
+    fn last(&self) -> Option<&Attempt> {
+        self.slots.iter().rev().flatten().next()
+    }
+
+    fn push(&mut self, a: Attempt) {
+        self.slots.rotate_left(1);
+        if let Some(slot) = self.slots.last_mut() {
+            *slot = Some(a);
+        }
+    }
+}
+
 /// Watches one worker's ordered record stream.
 pub struct FallbackDetector {
     window: Duration,
-    pairs: HashMap<(IpAddr, Endpoint), VecDeque<Attempt>, Hasher>,
+    pairs: HashMap<(IpAddr, Endpoint), Recent, Hasher>,
     /// Pairs held after the last pruning: prune again when doubled.
     pruned_at: usize,
     hasher: Hasher,
@@ -140,17 +162,16 @@ impl FallbackDetector {
             // Forget pairs whose last attempt is out of the window.
             let window = self.window;
             self.pairs
-                .retain(|_, q| q.back().is_some_and(|a| now.since(a.ts) <= window));
+                .retain(|_, q| q.last().is_some_and(|a| now.since(a.ts) <= window));
             self.pruned_at = self.pairs.len().max(1024);
         }
         let sni = rec.sni();
         let sni_hash = self.sni_hash(sni);
+        let window = self.window;
         let q = self.pairs.entry((rec.client.ip, rec.server)).or_default();
-        while q.front().is_some_and(|a| now.since(a.ts) > self.window) {
-            q.pop_front();
-        }
-        let earlier = q.iter().rev().find(|a| {
-            a.failure.is_some()
+        let earlier = q.slots.iter().rev().flatten().copied().find(|a| {
+            now.since(a.ts) <= window
+                && a.failure.is_some()
                 && a.max_offered > to
                 && (a.sni == 0 || sni_hash == 0 || a.sni == sni_hash)
         });
@@ -186,10 +207,7 @@ impl FallbackDetector {
                     .flatten(),
             }
         });
-        if q.len() >= MAX_ATTEMPTS {
-            q.pop_front();
-        }
-        q.push_back(Attempt {
+        q.push(Attempt {
             ts: now,
             sni: sni_hash,
             max_offered: to,

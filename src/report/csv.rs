@@ -121,15 +121,31 @@ pub fn row(rec: &ConnectionRecord, line: &mut String) {
     field(line, &opt(rec.failure_reason()));
 }
 
+/// Appends one record as a CSV row.
+pub fn encode(rec: &ConnectionRecord, out: &mut Vec<u8>) {
+    let mut line = String::new();
+    row(rec, &mut line);
+    out.extend_from_slice(line.as_bytes());
+    out.push(b'\n');
+}
+
 impl<W: Write> Report for Csv<W> {
     fn record(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-        self.header()?;
         let mut line = std::mem::take(&mut self.line);
         row(rec, &mut line);
         line.push('\n');
-        let r = self.out.write_all(line.as_bytes());
+        let r = self.encoded(line.as_bytes());
         self.line = line;
-        r?;
+        r
+    }
+
+    fn encoder(&self) -> Option<super::Encoder> {
+        Some(super::Encoder::Csv)
+    }
+
+    fn encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.header()?;
+        self.out.write_all(bytes)?;
         if self.flush_each {
             self.out.flush()?;
         }

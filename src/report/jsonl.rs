@@ -139,21 +139,45 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
     }
 }
 
+/// Appends one record as a JSON line.
+pub fn encode(rec: &ConnectionRecord, out: &mut Vec<u8>) {
+    // Serializing into a Vec cannot fail: every value is a plain field.
+    let _ = serde_json::to_writer(&mut *out, &to_json(rec));
+    out.push(b'\n');
+}
+
 pub struct Jsonl<W: Write> {
     out: W,
     flush_each: bool,
+    line: Vec<u8>,
 }
 
 impl<W: Write> Jsonl<W> {
     pub fn new(out: W, flush_each: bool) -> Self {
-        Jsonl { out, flush_each }
+        Jsonl {
+            out,
+            flush_each,
+            line: Vec::new(),
+        }
     }
 }
 
 impl<W: Write> Report for Jsonl<W> {
     fn record(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &to_json(rec))?;
-        self.out.write_all(b"\n")?;
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        encode(rec, &mut line);
+        let r = self.encoded(&line);
+        self.line = line;
+        r
+    }
+
+    fn encoder(&self) -> Option<super::Encoder> {
+        Some(super::Encoder::Jsonl)
+    }
+
+    fn encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
         if self.flush_each {
             self.out.flush()?;
         }

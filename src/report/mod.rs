@@ -29,8 +29,37 @@ pub trait Report {
         Ok(())
     }
 
+    /// For reports that write one line per connection: how parser workers
+    /// encode a record themselves (in parallel), to be passed to
+    /// [`Report::encoded`] in output order. `None` for summaries.
+    fn encoder(&self) -> Option<Encoder> {
+        None
+    }
+
+    /// Records already encoded by [`Report::encoder`], in output order.
+    fn encoded(&mut self, _bytes: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+
     /// The end of the run.
     fn finish(&mut self, run: &Run<'_>) -> io::Result<()>;
+}
+
+/// Turns a record into its output line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoder {
+    Jsonl,
+    Csv,
+}
+
+impl Encoder {
+    /// Appends the record's line (with its newline) to `out`.
+    pub fn encode(self, rec: &ConnectionRecord, out: &mut Vec<u8>) {
+        match self {
+            Encoder::Jsonl => jsonl::encode(rec, out),
+            Encoder::Csv => csv::encode(rec, out),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -5,6 +5,7 @@
 //! kept as its 24-bit value, so one `u32` holds both unambiguously.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use super::suites;
 
@@ -46,7 +47,11 @@ impl CipherSuite {
     }
 
     pub fn classes(self) -> Classes {
-        Classes(self.entry().map_or(0, |(_, bits)| bits))
+        match u16::try_from(self.0) {
+            // Looked up per offered suite of every hello: a direct table.
+            Ok(id) => Classes(class_table().get(usize::from(id)).copied().unwrap_or(0)),
+            Err(_) => Classes(suites::lookup_ssl2(self.0).map_or(0, |(_, bits)| bits)),
+        }
     }
 }
 
@@ -58,6 +63,20 @@ impl fmt::Display for CipherSuite {
             None => f.pad(&format!("0x{:04x}", self.0)),
         }
     }
+}
+
+/// Class bits for every 16-bit suite value, built once from [`suites::SUITES`].
+fn class_table() -> &'static [u16] {
+    static TABLE: OnceLock<Box<[u16]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![0u16; 1 << 16].into_boxed_slice();
+        for &(id, _, bits) in suites::SUITES {
+            if let Some(slot) = t.get_mut(usize::from(id)) {
+                *slot = bits;
+            }
+        }
+        t
+    })
 }
 
 /// The class bits of [`suites`]: 3DES, RC4, NULL, EXPORT, anonymous, CBC,

@@ -430,9 +430,9 @@ impl Scanner {
                 }
                 hs.buf.clear();
                 if hs.collect {
-                    // Room for a typical hello at once; a declared length is
-                    // not trusted with more.
-                    hs.buf.reserve(hs.msg_left.min(2048));
+                    // Room for the whole hello at once when it is of a usual
+                    // size; a larger declared length is not trusted.
+                    hs.buf.reserve_exact(hs.msg_left.min(4096));
                 }
                 if hs.msg_left == 0 {
                     self.finish_message(false, out);
