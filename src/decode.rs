@@ -201,62 +201,6 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
     }
 }
 
-/// The IP addresses of a plain TCP/IP packet (no tunnel, no IPv6 extension
-/// header, not a fragment), read straight from their offsets without
-/// decoding the rest; `None` for anything else, which [`decode`] then has to
-/// look at. Used to route packets to workers cheaply: whenever this returns
-/// a pair, [`decode`] returns a segment between the same two addresses (or a
-/// skip reason).
-pub fn peek_ip_pair(link_type: LinkType, data: &[u8]) -> Option<(IpAddr, IpAddr)> {
-    let ip = match link_type {
-        LinkType::ETHERNET => {
-            let mut at = 12;
-            let mut et = be16(data, at)?;
-            // Up to three 802.1Q / 802.1ad tags.
-            for _ in 0..3 {
-                if !matches!(et, 0x8100 | 0x88a8) {
-                    break;
-                }
-                at += 4;
-                et = be16(data, at)?;
-            }
-            if et != 0x0800 && et != 0x86dd {
-                return None;
-            }
-            data.get(at + 2..)?
-        }
-        LinkType::LINUX_SLL => data.get(16..)?,
-        LinkType::LINUX_SLL2 => data.get(20..)?,
-        LinkType::RAW
-        | LinkType::RAW_BSD_12
-        | LinkType::RAW_BSD_14
-        | LinkType::IPV4
-        | LinkType::IPV6 => data,
-        _ => return None,
-    };
-    let b = |r: std::ops::Range<usize>| ip.get(r);
-    match ip.first()? >> 4 {
-        4 => {
-            let frag = be16(ip, 6)?;
-            if *ip.get(9)? != 6 || frag & 0x3fff != 0 || ip.first()? & 0x0f < 5 {
-                return None;
-            }
-            let src: [u8; 4] = b(12..16)?.try_into().ok()?;
-            let dst: [u8; 4] = b(16..20)?.try_into().ok()?;
-            Some((IpAddr::from(src), IpAddr::from(dst)))
-        }
-        6 => {
-            if *ip.get(6)? != 6 {
-                return None;
-            }
-            let src: [u8; 16] = b(8..24)?.try_into().ok()?;
-            let dst: [u8; 16] = b(24..40)?.try_into().ok()?;
-            Some((IpAddr::from(src), IpAddr::from(dst)))
-        }
-        _ => None,
-    }
-}
-
 /// The common case, with etherparse's header slices alone: Ethernet
 /// without tags (or raw IP), IPv4 / IPv6 without extension headers, whole
 /// (not cut, not fragmented), carrying TCP. Anything else — or anything
@@ -516,30 +460,6 @@ mod tests {
                 let _ = decode(LinkType(lt), &data, 100);
             }
         }
-    }
-
-    /// Wherever the peek gives a pair, decoding gives a segment between the
-    /// same addresses (or a skip): routing never splits a flow.
-    #[test]
-    fn peek_agrees_with_decode_on_every_fixture() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut peeked = 0;
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            let Ok(mut f) = crate::capture::file::CaptureFile::open(&path) else {
-                continue;
-            };
-            while let Ok(Some(p)) = f.next_packet() {
-                let Some((a, b)) = peek_ip_pair(p.link_type, p.data) else {
-                    continue;
-                };
-                peeked += 1;
-                if let Ok(seg) = decode(p.link_type, p.data, p.cut_bytes()) {
-                    assert_eq!((seg.src.ip, seg.dst.ip), (a, b), "{}", path.display());
-                }
-            }
-        }
-        assert!(peeked > 500, "{peeked}");
     }
 
     /// The fast path and the lax slicer agree on every fixture packet.
