@@ -57,6 +57,15 @@ impl TcpFlags {
     pub fn union(self, other: TcpFlags) -> TcpFlags {
         TcpFlags(self.0 | other.0)
     }
+
+    pub fn of(fin: bool, syn: bool, rst: bool, ack: bool) -> TcpFlags {
+        TcpFlags(
+            u8::from(fin) * Self::FIN.0
+                | u8::from(syn) * Self::SYN.0
+                | u8::from(rst) * Self::RST.0
+                | u8::from(ack) * Self::ACK.0,
+        )
+    }
 }
 
 /// A decoded TCP segment, borrowing the packet's bytes.
@@ -240,17 +249,6 @@ fn fast_path(link_type: LinkType, data: &[u8]) -> Option<Segment<'_>> {
         _ => return None,
     };
     let tcp = TcpHeaderSlice::from_slice(ip_payload).ok()?;
-    let mut flags = TcpFlags::default();
-    for (set, flag) in [
-        (tcp.fin(), TcpFlags::FIN),
-        (tcp.syn(), TcpFlags::SYN),
-        (tcp.rst(), TcpFlags::RST),
-        (tcp.ack(), TcpFlags::ACK),
-    ] {
-        if set {
-            flags = flags.union(flag);
-        }
-    }
     Some(Segment {
         src: Endpoint {
             ip: src,
@@ -262,7 +260,7 @@ fn fast_path(link_type: LinkType, data: &[u8]) -> Option<Segment<'_>> {
         },
         seq: tcp.sequence_number(),
         ack: tcp.acknowledgment_number(),
-        flags,
+        flags: TcpFlags::of(tcp.fin(), tcp.syn(), tcp.rst(), tcp.ack()),
         payload: ip_payload.get(tcp.slice().len()..)?,
         cut: 0,
     })
@@ -354,17 +352,7 @@ fn transport(pkt: LaxSlicedPacket<'_>, cut: u32, depth: u8) -> Result<Segment<'_
     let cut = if payload.incomplete { cut } else { 0 };
     match &pkt.transport {
         Some(TransportSlice::Tcp(tcp)) => {
-            let mut flags = TcpFlags::default();
-            for (set, flag) in [
-                (tcp.fin(), TcpFlags::FIN),
-                (tcp.syn(), TcpFlags::SYN),
-                (tcp.rst(), TcpFlags::RST),
-                (tcp.ack(), TcpFlags::ACK),
-            ] {
-                if set {
-                    flags = flags.union(flag);
-                }
-            }
+            let flags = TcpFlags::of(tcp.fin(), tcp.syn(), tcp.rst(), tcp.ack());
             Ok(Segment {
                 src: Endpoint {
                     ip: src_ip,
