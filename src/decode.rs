@@ -59,11 +59,9 @@ impl TcpFlags {
     }
 
     pub fn of(fin: bool, syn: bool, rst: bool, ack: bool) -> TcpFlags {
+        let bit = |set: bool, flag: TcpFlags| if set { flag.0 } else { 0 };
         TcpFlags(
-            u8::from(fin) * Self::FIN.0
-                | u8::from(syn) * Self::SYN.0
-                | u8::from(rst) * Self::RST.0
-                | u8::from(ack) * Self::ACK.0,
+            bit(fin, Self::FIN) | bit(syn, Self::SYN) | bit(rst, Self::RST) | bit(ack, Self::ACK),
         )
     }
 }
