@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
-use crate::pipeline::Config;
+use crate::pipeline::{Config, LiveConfig};
 use crate::report::Format;
 use crate::time::Duration;
 use crate::tls::version::Version;
@@ -42,9 +42,52 @@ pub struct Args {
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     pub read: Vec<PathBuf>,
 
-    /// Capture live from an interface (needs the `live` feature).
+    /// Capture live from an interface (`any` for all; may be repeated).
+    /// Needs the `live` feature. Words after the options are then a BPF
+    /// filter, as with tcpdump.
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Vec<String>,
+
+    /// Live: BPF capture filter (default: `tcp`).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+
+    /// Live: bytes kept of each packet (default: 262144, whole packets).
+    #[arg(
+        short = 's',
+        long = "snaplen",
+        value_name = "BYTES",
+        default_value_t = 262_144
+    )]
+    pub snaplen: i32,
+
+    /// Live: do not put the interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous-mode")]
+    pub no_promisc: bool,
+
+    /// Live: kernel capture buffer size in KiB.
+    #[arg(short = 'B', long = "buffer-size", value_name = "KiB")]
+    pub buffer_kib: Option<i32>,
+
+    /// Live: stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Live: stop after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+
+    /// Live: print the summary table every N seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<f64>,
+
+    /// Live: once the interfaces are open, drop root and run as USER.
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub user: Option<String>,
+
+    /// List the interfaces live capture can use, and exit.
+    #[arg(short = 'D', long = "list-interfaces")]
+    pub list_interfaces: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -161,18 +204,75 @@ impl BenchArgs {
     }
 }
 
+/// What the default build says to `-i` and `-D`.
+pub const LIVE_NEEDS_FEATURE: &str = "live capture (-i, -D) needs the cargo feature `live` and \
+    libpcap: `apt-get install libpcap-dev && cargo install --path . --features live`";
+
+fn seconds(name: &str, s: f64) -> Result<std::time::Duration, Error> {
+    std::time::Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::Usage(format!("{name} must be a positive number of seconds")))
+}
+
 impl Args {
-    pub fn into_config(self) -> Result<Config, Error> {
-        if !self.interface.is_empty() {
+    /// Live capture settings, when `-i` was given.
+    fn live(&mut self) -> Result<Option<LiveConfig>, Error> {
+        if self.interface.is_empty() {
+            if self.filter.is_some() || self.count.is_some() || self.user.is_some() {
+                return Err(Error::Usage(
+                    "-f, -c and -Z go with -i (live capture)".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if !cfg!(feature = "live") {
+            return Err(Error::Usage(LIVE_NEEDS_FEATURE.into()));
+        }
+        if !self.read.is_empty() {
             return Err(Error::Usage(
-                "live capture (-i) needs the `live` feature and libpcap: \
-                 `apt-get install libpcap-dev && cargo install --path . --features live`"
-                    .into(),
+                "give either -i (live) or capture files, not both".into(),
             ));
         }
-        let mut inputs = self.read;
-        inputs.extend(self.files);
-        if inputs.is_empty() {
+        let words: Vec<String> = std::mem::take(&mut self.files)
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let filter = match (self.filter.take(), words.is_empty()) {
+            (Some(_), false) => {
+                return Err(Error::Usage(
+                    "give the filter with -f or as trailing words, not both".into(),
+                ));
+            }
+            (Some(f), true) => f,
+            (None, false) => words.join(" "),
+            (None, true) => "tcp".into(),
+        };
+        Ok(Some(LiveConfig {
+            interfaces: self.interface.clone(),
+            filter,
+            snaplen: self.snaplen.max(64),
+            promisc: !self.no_promisc,
+            buffer_size: self.buffer_kib.map(|k| k.saturating_mul(1024)),
+            count: self.count,
+            duration: self
+                .duration
+                .map(|d| seconds("--duration", d))
+                .transpose()?,
+            interval: self
+                .interval
+                .map(|d| seconds("--interval", d))
+                .transpose()?,
+            status: !self.quiet && std::io::stderr().is_terminal() && self.format == Format::Table,
+            user: self.user.clone(),
+        }))
+    }
+
+    pub fn into_config(mut self) -> Result<Config, Error> {
+        let live = self.live()?;
+        let mut inputs = std::mem::take(&mut self.read);
+        inputs.append(&mut self.files);
+        if inputs.is_empty() && live.is_none() {
             return Err(Error::Usage(
                 "no input: give capture files (or `-` for standard input); see --help".into(),
             ));
@@ -185,7 +285,7 @@ impl Args {
         let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
         // Reading a stream (`tcpdump -w - | tlssniff -`): show records as
         // they complete rather than when a buffer fills.
-        let streaming = inputs.iter().any(|p| p.as_os_str() == "-");
+        let streaming = live.is_some() || inputs.iter().any(|p| p.as_os_str() == "-");
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match self.color {
             ColorChoice::Always => true,
@@ -208,6 +308,7 @@ impl Args {
             fallback_window: Duration::from_secs(self.fallback_window),
             stats: self.stats,
             discard: false,
+            live,
         })
     }
 }

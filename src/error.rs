@@ -13,6 +13,8 @@ pub enum Error {
     BrokenPipe,
     /// Bad arguments that clap could not catch.
     Usage(String),
+    /// An interface could not be opened, or privileges not dropped.
+    Input(String),
 }
 
 impl fmt::Display for Error {
@@ -20,7 +22,7 @@ impl fmt::Display for Error {
         match self {
             Error::Output { name, source } => write!(f, "cannot write {name}: {source}"),
             Error::BrokenPipe => write!(f, "broken pipe"),
-            Error::Usage(msg) => write!(f, "{msg}"),
+            Error::Usage(msg) | Error::Input(msg) => write!(f, "{msg}"),
         }
     }
 }

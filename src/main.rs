@@ -20,9 +20,45 @@ fn bench(args: BenchArgs) -> Result<Verdict, Error> {
     pipeline::run(&args.into_config())
 }
 
+/// `-D`: the interfaces live capture can open.
+fn list_interfaces() -> Result<Verdict, Error> {
+    #[cfg(feature = "live")]
+    {
+        let list = tlssniff::capture::live::list().map_err(Error::Input)?;
+        for (i, (name, desc)) in list.iter().enumerate() {
+            match desc {
+                Some(d) => println!("{}.{name} ({d})", i + 1),
+                None => println!("{}.{name}", i + 1),
+            }
+        }
+        Ok(Verdict::Clean)
+    }
+    #[cfg(not(feature = "live"))]
+    Err(Error::Usage(tlssniff::cli::LIVE_NEEDS_FEATURE.into()))
+}
+
+/// SIGINT/SIGTERM: the first stops the capture (the summary is still
+/// printed); a second exits at once.
+#[cfg(feature = "live")]
+fn on_signals() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PRESSED: AtomicUsize = AtomicUsize::new(0);
+    let _ = ctrlc::set_handler(|| {
+        if PRESSED.fetch_add(1, Ordering::SeqCst) > 0 {
+            std::process::exit(130);
+        }
+        pipeline::STOP.store(true, Ordering::SeqCst);
+    });
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    #[cfg(feature = "live")]
+    if !args.interface.is_empty() {
+        on_signals();
+    }
     let result = match args.command {
+        _ if args.list_interfaces => list_interfaces(),
         Some(Command::Bench(b)) => bench(b),
         None => args.into_config().and_then(|cfg| pipeline::run(&cfg)),
     };

@@ -82,7 +82,34 @@ pub struct Config {
     pub stats: bool,
     /// Throw the report away (benchmarks).
     pub discard: bool,
+    /// Capture from interfaces instead of reading `inputs`.
+    pub live: Option<LiveConfig>,
 }
+
+/// Live capture settings (used with the cargo feature `live`).
+#[derive(Clone, Debug, Default)]
+pub struct LiveConfig {
+    pub interfaces: Vec<String>,
+    /// BPF filter, tcpdump syntax.
+    pub filter: String,
+    pub snaplen: i32,
+    pub promisc: bool,
+    /// Kernel buffer in bytes.
+    pub buffer_size: Option<i32>,
+    /// Stop after this many packets.
+    pub count: Option<u64>,
+    /// Stop after this long (wall clock).
+    pub duration: Option<std::time::Duration>,
+    /// Print the summary this often (wall clock).
+    pub interval: Option<std::time::Duration>,
+    /// A status line on stderr every few seconds.
+    pub status: bool,
+    /// Drop root for this user once the interfaces are open (`-Z`).
+    pub user: Option<String>,
+}
+
+/// Set by the signal handler (SIGINT, SIGTERM): stop reading, drain, report.
+pub static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 impl Default for Config {
     fn default() -> Self {
@@ -102,6 +129,7 @@ impl Default for Config {
             flush_each: false,
             stats: false,
             discard: false,
+            live: None,
         }
     }
 }
@@ -338,6 +366,12 @@ trait Dispatch {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error>;
     /// A file ended: end its flows.
     fn end_of_file(&mut self, index: u64) -> Result<(), Error>;
+    /// Live capture is idle for a moment: pass on what is waiting, so that
+    /// records and the summary stay current.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
+    fn tick(&mut self, _index: u64, _now: Timestamp) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// One thread: the worker runs on the capture thread.
@@ -576,6 +610,16 @@ impl Dispatch for Pool {
         }
         Ok(())
     }
+
+    fn tick(&mut self, index: u64, now: Timestamp) -> Result<(), Error> {
+        for w in 0..self.senders.len() {
+            if let Some(b) = self.batches.get_mut(w) {
+                b.now = b.now.max(now);
+            }
+            self.send(w, index)?;
+        }
+        Ok(())
+    }
 }
 
 /// A worker thread: batches in; records into the aggregate and, for reports
@@ -781,8 +825,187 @@ struct Inputs {
     read_ns: u64,
 }
 
-/// Reads every input, decodes, and hands segments to `dispatch`.
-fn read_all(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error> {
+/// Reads the inputs — files, or live interfaces — and hands packets to
+/// `dispatch`.
+fn read_all(
+    cfg: &Config,
+    dispatch: &mut dyn Dispatch,
+    aggregator: &Aggregator,
+) -> Result<Inputs, Error> {
+    match &cfg.live {
+        Some(live) => read_live(cfg, live, dispatch, aggregator),
+        None => read_files(cfg, dispatch),
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn read_live(
+    _cfg: &Config,
+    _live: &LiveConfig,
+    _dispatch: &mut dyn Dispatch,
+    _aggregator: &Aggregator,
+) -> Result<Inputs, Error> {
+    Err(Error::Usage(crate::cli::LIVE_NEEDS_FEATURE.into()))
+}
+
+/// Captures from interfaces until a signal, `-c` or `--duration`.
+#[cfg(feature = "live")]
+fn read_live(
+    cfg: &Config,
+    live: &LiveConfig,
+    dispatch: &mut dyn Dispatch,
+    aggregator: &Aggregator,
+) -> Result<Inputs, Error> {
+    use crate::capture::live::{LiveCapture, LiveOptions, drop_privileges};
+    use std::sync::atomic::Ordering;
+    let opts = LiveOptions {
+        interfaces: live.interfaces.clone(),
+        filter: live.filter.clone(),
+        snaplen: live.snaplen,
+        promisc: live.promisc,
+        buffer_size: live.buffer_size,
+    };
+    let mut cap = LiveCapture::open(&opts).map_err(Error::Input)?;
+    if let Some(user) = &live.user {
+        drop_privileges(user).map_err(Error::Input)?;
+    }
+    let names: Vec<String> = cap
+        .stats()
+        .iter()
+        .map(|s| match s.link_type {
+            Some(lt) => format!("{} ({lt})", s.name),
+            None => s.name.clone(),
+        })
+        .collect();
+    if !cfg.discard {
+        eprintln!(
+            "tlssniff: capturing on {}{}; Ctrl-C stops and prints the summary",
+            names.join(", "),
+            if live.filter.is_empty() {
+                String::new()
+            } else {
+                format!(", filter '{}'", live.filter)
+            }
+        );
+    }
+    let mut capture = CaptureStats {
+        max_flows: cfg.max_flows,
+        ..CaptureStats::default()
+    };
+    let mut warnings = Vec::new();
+    let started = Instant::now();
+    let mut last_status = Instant::now();
+    let mut last_interval = Instant::now();
+    let mut index: u64 = 0;
+    let mut last_ts = Timestamp::ZERO;
+    loop {
+        if STOP.load(Ordering::Relaxed)
+            || live.count.is_some_and(|c| index >= c)
+            || live.duration.is_some_and(|d| started.elapsed() >= d)
+        {
+            break;
+        }
+        match cap.next_packet() {
+            Ok(Some(pkt)) => {
+                index += 1;
+                capture.packets += 1;
+                capture.bytes += pkt.data.len() as u64;
+                capture.saw_time(pkt.ts);
+                if pkt.cut_bytes() > 0 {
+                    capture.cut_packets += 1;
+                }
+                last_ts = last_ts.max(pkt.ts);
+                dispatch.packet(&pkt, index)?;
+            }
+            Ok(None) => dispatch.tick(index, last_ts)?,
+            Err(e) => {
+                warnings.push(format!("capture stopped: {e}"));
+                break;
+            }
+        }
+        if live.status && last_status.elapsed().as_secs() >= 2 {
+            last_status = Instant::now();
+            let t = aggregator.snapshot().totals;
+            let drops: u64 = cap.stats().iter().map(|s| s.dropped + s.if_dropped).sum();
+            eprint!(
+                "\r\x1b[K{} packets, {} TLS handshakes, {} legacy, {} fallback retries, {} dropped",
+                index,
+                t.connections,
+                aggregator
+                    .snapshot()
+                    .legacy
+                    .iter()
+                    .map(|(_, s)| s.count)
+                    .sum::<u64>(),
+                aggregator.snapshot().fallbacks.len(),
+                drops
+            );
+        }
+        if let Some(every) = live.interval {
+            if last_interval.elapsed() >= every {
+                last_interval = Instant::now();
+                dispatch.tick(index, last_ts)?;
+                let summary = aggregator.snapshot();
+                let mut now = capture.clone();
+                now.interfaces = cap.stats();
+                let text = crate::report::table::render_text(
+                    &Run {
+                        summary: &summary,
+                        capture: &now,
+                        warnings: &[],
+                    },
+                    cfg.color,
+                    cfg.top,
+                );
+                if cfg.format == Format::Table && cfg.output.is_none() {
+                    println!("{text}");
+                    let _ = io::stdout().flush();
+                } else {
+                    eprintln!("{text}");
+                }
+            }
+        }
+    }
+    if live.status {
+        eprint!("\r\x1b[K");
+    }
+    dispatch.end_of_file(index)?;
+    capture.interfaces = cap.stats();
+    capture.files.push(FileReport {
+        name: names.join(", "),
+        format: "live capture (libpcap)".into(),
+        link_types: capture
+            .interfaces
+            .iter()
+            .filter_map(|i| i.link_type)
+            .collect(),
+        snaplen: u32::try_from(live.snaplen).ok(),
+        packets: capture.packets,
+        bytes: capture.bytes,
+        first_ts: capture.first_ts,
+        last_ts: capture.last_ts,
+        damage: None,
+        error: None,
+    });
+    let dropped: u64 = capture.interfaces.iter().map(|i| i.dropped).sum();
+    let if_dropped: u64 = capture.interfaces.iter().map(|i| i.if_dropped).sum();
+    if dropped + if_dropped > 0 {
+        warnings.push(format!(
+            "{dropped} packets were dropped by the kernel and {if_dropped} by the interface \
+             (libpcap's counters): handshakes in them were not seen. A larger buffer (-B), a \
+             tighter filter or more --threads may help"
+        ));
+    }
+    Ok(Inputs {
+        capture,
+        warnings,
+        errors: Vec::new(),
+        read_ns: started.elapsed().as_nanos() as u64,
+    })
+}
+
+/// Reads every input file, and hands packets to `dispatch`.
+fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error> {
     let mut capture = CaptureStats {
         max_flows: cfg.max_flows,
         ..CaptureStats::default()
@@ -903,7 +1126,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             released: Vec::new(),
             oerr: &oerr,
         };
-        let inputs = read_all(cfg, &mut inline)?;
+        let inputs = read_all(cfg, &mut inline, &aggregator)?;
         let mut stats = std::mem::take(&mut inline.worker.stats);
         stats.flows = inline.worker.table.stats;
         (inputs, vec![stats], 0)
@@ -939,7 +1162,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                 tcp: 0,
                 spare: spare_rx,
             };
-            let read = read_all(cfg, &mut pool);
+            let read = read_all(cfg, &mut pool, &aggregator);
             let stalls = pool.stalls;
             let skipped = std::mem::take(&mut pool.skipped);
             let tcp = pool.tcp;

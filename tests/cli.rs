@@ -117,6 +117,7 @@ fn every_packet_is_accounted_for() {
     assert_eq!(per_file, c["packets"].as_u64().unwrap());
 }
 
+#[cfg(not(feature = "live"))]
 #[test]
 fn live_capture_without_the_feature_says_how_to_get_it() {
     let out = tlssniff(["-i", "eth0"]);

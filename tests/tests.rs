@@ -10,12 +10,16 @@
 //!   corrupt inputs: a clear message, the right exit status, nothing lost.
 //! - `pipeline`: byte-identical output for every `--threads`, fallback
 //!   retries.
+//! - `live` (feature `live`, as root): real libpcap on a veth with real
+//!   OpenSSL handshakes, SIGINT, `-c`, `-Z`.
 //! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
 //!   status, and the packet accounting invariant.
 
 mod bad_input;
 mod cli;
 mod fixtures;
+#[cfg(feature = "live")]
+mod live;
 mod pipeline;
 mod resegment;
 mod traps;

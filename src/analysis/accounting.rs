@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::capture::LinkType;
+use crate::capture::{InterfaceStats, LinkType};
 use crate::decode::Skip;
 use crate::flow::TableStats;
 use crate::time::Timestamp;
@@ -50,6 +50,8 @@ pub struct CaptureStats {
     pub flows: TableStats,
     /// Flows evicted from a full table before their handshake was known.
     pub evicted_handshakes: u64,
+    /// Live capture: libpcap's counters per interface.
+    pub interfaces: Vec<InterfaceStats>,
     pub max_flows: usize,
 }
 

@@ -8,6 +8,8 @@
 //! A source never interprets the bytes of a packet; that is the decoder's job.
 
 pub mod file;
+#[cfg(feature = "live")]
+pub mod live;
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +36,19 @@ impl Packet<'_> {
     pub fn cut_bytes(&self) -> u32 {
         self.orig_len.saturating_sub(self.data.len() as u32)
     }
+}
+
+/// libpcap's counters for one interface (live capture).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceStats {
+    pub name: String,
+    pub link_type: Option<LinkType>,
+    /// Packets libpcap received (after the filter).
+    pub received: u64,
+    /// Dropped because the kernel buffer was full.
+    pub dropped: u64,
+    /// Dropped by the interface or its driver.
+    pub if_dropped: u64,
 }
 
 /// A LINKTYPE_ value (<https://www.tcpdump.org/linktypes.html>).

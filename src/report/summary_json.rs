@@ -125,6 +125,13 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         "max_flows": c.max_flows,
         "evicted_flows": c.flows.evicted,
         "evicted_in_handshake": c.evicted_handshakes,
+        "interfaces": c.interfaces.iter().map(|i| json!({
+            "name": i.name,
+            "link_type": i.link_type.map(|l| l.to_string()),
+            "received": i.received,
+            "dropped_by_kernel": i.dropped,
+            "dropped_by_interface": i.if_dropped,
+        })).collect::<Vec<_>>(),
         "expired_flows": c.flows.expired,
     });
     let mut outcomes = Map::new();

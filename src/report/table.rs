@@ -247,12 +247,16 @@ impl<W: Write> Table<W> {
 
         // Overview.
         let files = c.files.len();
+        let source = if c.interfaces.is_empty() {
+            format!("{files} file{}", if files == 1 { "" } else { "s" })
+        } else {
+            let names: Vec<&str> = c.interfaces.iter().map(|i| i.name.as_str()).collect();
+            format!("live capture on {}", names.join(", "))
+        };
         let _ = write!(
             o,
-            "{} {} file{}, {} packets ({})",
+            "{} {source}, {} packets ({})",
             p.paint(Tone::Bold, "tlssniff:"),
-            files,
-            if files == 1 { "" } else { "s" },
             c.packets,
             bytes(c.bytes)
         );
@@ -272,6 +276,13 @@ impl<W: Write> Table<W> {
             let _ = write!(o, " ({})", parts.join(", "));
         }
         o.push('\n');
+        for i in &c.interfaces {
+            let _ = writeln!(
+                o,
+                "Interface {}: {} packets received, {} dropped by the kernel, {} by the interface",
+                i.name, i.received, i.dropped, i.if_dropped
+            );
+        }
         let skipped = c.skipped_total();
         if skipped > 0 {
             let mut reasons: Vec<String> =
@@ -637,6 +648,11 @@ impl<W: Write> Table<W> {
         }
         g.render(&Paint { color: self.color }, o);
     }
+}
+
+/// The table for `run`, as text (the live `--interval` summary uses it).
+pub fn render_text(run: &Run<'_>, color: bool, top: usize) -> String {
+    Table::new(io::sink(), color, top).render(run)
 }
 
 impl<W: Write> Report for Table<W> {
