@@ -1055,11 +1055,7 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             fr.bytes += pkt.data.len() as u64;
             fr.first_ts = Some(fr.first_ts.map_or(pkt.ts, |t| t.min(pkt.ts)));
             fr.last_ts = Some(fr.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
-            capture.packets += 1;
-            capture.bytes += pkt.data.len() as u64;
-            capture.saw_time(pkt.ts);
-            let cut = pkt.cut_bytes();
-            if cut > 0 {
+            if pkt.cut_bytes() > 0 {
                 capture.cut_packets += 1;
             }
             dispatch.packet(&pkt, index)?;
@@ -1072,8 +1068,13 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
         fr.format = file.stats.format.clone();
         fr.link_types = file.stats.link_types.clone();
         fr.snaplen = file.stats.snaplen;
+        // The run's totals are the files' totals.
+        capture.packets += fr.packets + file.stats.orphan_packets;
+        capture.bytes += fr.bytes;
+        for ts in [fr.first_ts, fr.last_ts].into_iter().flatten() {
+            capture.saw_time(ts);
+        }
         capture.no_interface += file.stats.orphan_packets;
-        capture.packets += file.stats.orphan_packets;
         if file.stats.orphan_packets > 0 {
             warnings.push(format!(
                 "{}: {} packets name an interface with no interface description block; skipped",

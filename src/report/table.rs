@@ -207,6 +207,11 @@ fn when(t: Timestamp) -> String {
     s.get(..19).unwrap_or(&s).replace('T', " ")
 }
 
+/// An empty section.
+fn none(o: &mut String, p: &Paint) {
+    let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
+}
+
 struct Limited {
     shown: usize,
     total: usize,
@@ -487,8 +492,7 @@ impl<W: Write> Table<W> {
     fn legacy(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
         h(o, "Legacy: connections below TLS 1.2 or with 3DES");
         if s.legacy.is_empty() {
-            let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
-            return;
+            return none(o, p);
         }
         let lim = self.limit(s.legacy.len());
         self.usage_grid(&s.legacy[..lim.shown], p, o);
@@ -498,8 +502,7 @@ impl<W: Write> Table<W> {
     fn failures(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
         h(o, "Failed handshakes");
         if s.failures.is_empty() {
-            let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
-            return;
+            return none(o, p);
         }
         let mut g = Grid::new(&[
             ("CLIENT", false),
@@ -534,8 +537,7 @@ impl<W: Write> Table<W> {
             "Fallback retries (a failed handshake retried with a lower version)",
         );
         if s.fallbacks.is_empty() {
-            let _ = writeln!(o, "  {}", p.paint(Tone::Good, "none"));
-            return;
+            return none(o, p);
         }
         let mut g = Grid::new(&[
             ("CLIENT", false),
