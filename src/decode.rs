@@ -183,11 +183,14 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
             ether_type(proto, rest, cut)
         }
         LinkType::NULL | LinkType::LOOP => {
-            let family = data.get(..4).ok_or(Skip::TruncatedLink)?;
+            let family: [u8; 4] = data
+                .get(..4)
+                .and_then(|f| f.try_into().ok())
+                .ok_or(Skip::TruncatedLink)?;
             let rest = data.get(4..).unwrap_or_default();
             // NULL's family is in the capturing host's byte order; accept both.
-            let be = u32::from_be_bytes([family[0], family[1], family[2], family[3]]);
-            let le = u32::from_le_bytes([family[0], family[1], family[2], family[3]]);
+            let be = u32::from_be_bytes(family);
+            let le = u32::from_le_bytes(family);
             let fam = if link_type == LinkType::LOOP || be < 256 {
                 be
             } else {
@@ -265,8 +268,7 @@ fn fast_path(link_type: LinkType, data: &[u8]) -> Option<Segment<'_>> {
 }
 
 fn be16(data: &[u8], at: usize) -> Option<u16> {
-    let b = data.get(at..at + 2)?;
-    Some(u16::from_be_bytes([b[0], b[1]]))
+    Some(u16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?))
 }
 
 fn ether_type(proto: u16, payload: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {

@@ -17,12 +17,30 @@
 //! [`pipeline::Config`].
 
 pub mod analysis;
+// The stages that read bytes chosen by strangers may not panic on them:
+// no unwrap, no expect, no slice indexing (tests excepted).
+#[cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 pub mod capture;
 pub mod cli;
+#[cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 pub mod decode;
 pub mod error;
+#[cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 pub mod flow;
 pub mod pipeline;
 pub mod report;
 pub mod time;
+#[cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 pub mod tls;

@@ -409,7 +409,7 @@ impl CaptureFile {
     fn interpret_block(&mut self, len: usize) -> Result<Option<Found>, Damage> {
         let offset = self.buf.offset;
         let start = self.buf.start;
-        let block = &self.buf.available()[..len];
+        let block = self.buf.available().get(..len).unwrap_or_default();
         let corrupt = |what| Damage {
             offset,
             kind: DamageKind::Corrupt { what },
@@ -707,7 +707,7 @@ fn peek_magic(mut r: Box<dyn Read + Send>) -> io::Result<([u8; 4], Box<dyn Read 
     let mut magic = [0u8; 4];
     let mut n = 0;
     while n < 4 {
-        match r.read(&mut magic[n..]) {
+        match r.read(magic.get_mut(n..).unwrap_or_default()) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -824,7 +824,9 @@ impl BlockBuffer {
                 }
             } else {
                 let mut v = self.fresh(size);
-                v[..unread].copy_from_slice(&self.buf[self.start..self.end]);
+                if let Some(dst) = v.get_mut(..unread) {
+                    dst.copy_from_slice(self.available());
+                }
                 let old = std::mem::replace(&mut self.buf, Arc::new(v));
                 if self.pool.len() < POOL {
                     self.pool.push(old);

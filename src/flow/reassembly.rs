@@ -110,8 +110,8 @@ impl Reassembler {
     fn deliver(&mut self, seq: SeqNumber, payload: &[u8], cut: u32, sink: &mut impl Sink) {
         let Some(next) = self.next else { return };
         let skip = next.diff(seq).max(0) as usize;
-        if skip < payload.len() {
-            sink.data(&payload[skip..]);
+        if let Some(fresh) = payload.get(skip..).filter(|f| !f.is_empty()) {
+            sink.data(fresh);
         }
         let cut_skip = skip.saturating_sub(payload.len()) as u32;
         let gap = cut.saturating_sub(cut_skip);

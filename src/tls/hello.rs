@@ -48,7 +48,9 @@ impl SessionId {
     pub fn new(id: &[u8]) -> SessionId {
         let mut s = SessionId::default();
         let n = id.len().min(32);
-        s.bytes[..n].copy_from_slice(&id[..n]);
+        if let (Some(dst), Some(src)) = (s.bytes.get_mut(..n), id.get(..n)) {
+            dst.copy_from_slice(src);
+        }
         s.len = n as u8;
         s
     }
@@ -193,7 +195,7 @@ pub fn parse_client_hello_lax(body: &[u8], record_version: Version) -> Option<Cl
             &mut hello,
             suites
                 .chunks_exact(2)
-                .map(|p| u16::from_be_bytes([p[0], p[1]])),
+                .filter_map(|p| p.try_into().ok().map(u16::from_be_bytes)),
         );
         if suites.len() < suites_len || suites_len % 2 != 0 {
             return None;
@@ -401,8 +403,9 @@ pub fn parse_sslv2_client_hello(body: &[u8]) -> Option<ClientHello> {
     };
     let specs = r.take_up_to(specs_len);
     for s in specs.chunks_exact(3) {
-        let spec = u32::from_be_bytes([0, s[0], s[1], s[2]]);
-        hello.offer(CipherSuite::ssl2(spec));
+        if let [a, b, c] = *s {
+            hello.offer(CipherSuite::ssl2(u32::from_be_bytes([0, a, b, c])));
+        }
     }
     let sid = r.take_up_to(sid_len);
     hello.session_id = SessionId::new(sid);
@@ -437,10 +440,8 @@ pub fn parse_sslv2_client_master_key(body: &[u8]) -> Option<CipherSuite> {
     if r.u8()? != 2 {
         return None;
     }
-    let kind = r.take(3)?;
-    Some(CipherSuite::ssl2(u32::from_be_bytes([
-        0, kind[0], kind[1], kind[2],
-    ])))
+    let [a, b, c] = r.array()?;
+    Some(CipherSuite::ssl2(u32::from_be_bytes([0, a, b, c])))
 }
 
 #[cfg(test)]

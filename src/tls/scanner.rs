@@ -99,8 +99,7 @@ enum State {
 /// may span records, and records may carry several messages).
 #[derive(Debug, Default)]
 struct Handshake {
-    hdr: [u8; 4],
-    hdr_len: usize,
+    hdr: Partial<4>,
     in_msg: bool,
     msg_type: u8,
     msg_left: usize,
@@ -120,19 +119,16 @@ pub struct Scanner {
     max_bytes: u64,
     /// Start: the first bytes; Search: the tail (at most 5 bytes) that may
     /// begin a match.
-    head: [u8; 6],
-    head_len: usize,
+    head: Partial<6>,
     /// Sslv2: the record being read.
     window: Vec<u8>,
-    hdr: [u8; 5],
-    hdr_len: usize,
+    hdr: Partial<5>,
     record_type: u8,
     record_version: Version,
     body_left: usize,
     /// Alert record state: bytes of the current alert, and whether this
     /// record's alerts are readable.
-    alert: [u8; 2],
-    alert_len: usize,
+    alert: Partial<2>,
     alert_clear: bool,
     hs: Handshake,
     after_ccs: bool,
@@ -147,16 +143,13 @@ impl Scanner {
             state: State::Start,
             fed: 0,
             max_bytes: max_bytes as u64,
-            head: [0; 6],
-            head_len: 0,
+            head: Partial::default(),
             window: Vec::new(),
-            hdr: [0; 5],
-            hdr_len: 0,
+            hdr: Partial::default(),
             record_type: 0,
             record_version: Version(0),
             body_left: 0,
-            alert: [0; 2],
-            alert_len: 0,
+            alert: Partial::default(),
             alert_clear: false,
             hs: Handshake::default(),
             after_ccs: false,
@@ -205,7 +198,7 @@ impl Scanner {
         self.fed = self.fed.saturating_add(n);
         match self.state {
             State::Start | State::Search => {
-                self.head_len = 0;
+                self.head.clear();
                 self.state = State::Search;
             }
             State::Records => self.records_gap(n, out),
@@ -237,15 +230,10 @@ impl Scanner {
 
     /// Decides from the first six bytes what this stream is.
     fn start(&mut self, data: &[u8], out: &mut Vec<Event>) {
-        let take = (6 - self.head_len).min(data.len());
-        let (now, rest) = data.split_at(take);
-        self.head[self.head_len..self.head_len + take].copy_from_slice(now);
-        self.head_len += take;
-        if self.head_len < 6 {
+        let (head, rest) = self.head.fill(data);
+        let Some(head) = head else {
             return;
-        }
-        let head = self.head;
-        self.head_len = 0;
+        };
         self.state = if is_record_header(&head) {
             State::Records
         } else if self.is_sslv2_record(&head) {
@@ -280,18 +268,15 @@ impl Scanner {
     /// cleartext alert record, after a plaintext preamble.
     fn search(&mut self, data: &[u8], out: &mut Vec<Event>) {
         // A match may begin in the tail kept from the previous push.
-        if self.head_len > 0 {
-            let tail_len = self.head_len;
-            self.head_len = 0;
-            let extra = data.len().min(5);
+        if !self.head.is_empty() {
+            let tail = self.head.take();
+            let tail_len = tail.len();
             let mut joint = [0u8; 11];
-            joint[..tail_len].copy_from_slice(&self.head[..tail_len]);
-            joint[tail_len..tail_len + extra].copy_from_slice(&data[..extra]);
-            let joint = &joint[..tail_len + extra];
+            let joint = copy_joined(&mut joint, &tail, data);
             match find_tls_start(joint) {
                 Some(i) if i < tail_len => {
                     self.state = State::Records;
-                    self.records(&joint[i..tail_len], out);
+                    self.records(joint.get(i..tail_len).unwrap_or_default(), out);
                     self.feed(data, out);
                     return;
                 }
@@ -307,7 +292,7 @@ impl Scanner {
         match find_tls_start(data) {
             Some(i) => {
                 self.state = State::Records;
-                self.records(&data[i..], out);
+                self.records(data.get(i..).unwrap_or_default(), out);
             }
             None => self.keep_tail(data),
         }
@@ -315,27 +300,23 @@ impl Scanner {
 
     /// Keeps the last five bytes of `data`: a match needs six.
     fn keep_tail(&mut self, data: &[u8]) {
-        let tail = &data[data.len().saturating_sub(5)..];
-        self.head[..tail.len()].copy_from_slice(tail);
-        self.head_len = tail.len();
+        let (_, tail) = data.split_at(data.len().saturating_sub(5));
+        self.head.set(tail);
     }
 
     fn records(&mut self, mut data: &[u8], out: &mut Vec<Event>) {
         while !data.is_empty() && self.state == State::Records {
             if self.body_left == 0 {
-                let take = (5 - self.hdr_len).min(data.len());
-                self.hdr[self.hdr_len..self.hdr_len + take].copy_from_slice(&data[..take]);
-                self.hdr_len += take;
-                data = &data[take..];
-                if self.hdr_len < 5 {
+                let (hdr, rest) = self.hdr.fill(data);
+                data = rest;
+                let Some(hdr) = hdr else {
                     return;
-                }
-                self.hdr_len = 0;
-                if !is_record_header(&self.hdr) {
+                };
+                if !is_record_header(&hdr) {
                     self.stop(Stop::BadRecord, out);
                     return;
                 }
-                self.begin_record(out);
+                self.begin_record(hdr, out);
                 continue;
             }
             let take = self.body_left.min(data.len());
@@ -345,15 +326,12 @@ impl Scanner {
             match self.record_type {
                 CT_HANDSHAKE if self.handshake_is_clear() => self.handshake(body, out),
                 CT_ALERT if self.alert_clear => {
-                    for &b in body {
-                        self.alert[self.alert_len] = b;
-                        self.alert_len += 1;
-                        if self.alert_len == 2 {
-                            self.alert_len = 0;
-                            out.push(Event::Alert {
-                                level: self.alert[0],
-                                description: self.alert[1],
-                            });
+                    let mut body = body;
+                    while !body.is_empty() {
+                        let (alert, rest) = self.alert.fill(body);
+                        body = rest;
+                        if let Some([level, description]) = alert {
+                            out.push(Event::Alert { level, description });
                         }
                     }
                 }
@@ -362,8 +340,8 @@ impl Scanner {
         }
     }
 
-    fn begin_record(&mut self, out: &mut Vec<Event>) {
-        let [ct, v0, v1, l0, l1] = self.hdr;
+    fn begin_record(&mut self, hdr: [u8; 5], out: &mut Vec<Event>) {
+        let [ct, v0, v1, l0, l1] = hdr;
         self.record_type = ct;
         self.record_version = Version(u16::from_be_bytes([v0, v1]));
         self.body_left = usize::from(u16::from_be_bytes([l0, l1]));
@@ -380,7 +358,7 @@ impl Scanner {
                     || self.body_left == 0
                     || self.body_left > 8;
                 self.alert_clear = !encrypted;
-                self.alert_len = 0;
+                self.alert.clear();
                 if encrypted {
                     out.push(Event::EncryptedAlert);
                 }
@@ -403,15 +381,11 @@ impl Scanner {
         while !body.is_empty() && !self.hs.broken {
             let hs = &mut self.hs;
             if !hs.in_msg {
-                let take = (4 - hs.hdr_len).min(body.len());
-                hs.hdr[hs.hdr_len..hs.hdr_len + take].copy_from_slice(&body[..take]);
-                hs.hdr_len += take;
-                body = &body[take..];
-                if hs.hdr_len < 4 {
+                let (hdr, rest) = hs.hdr.fill(body);
+                body = rest;
+                let Some([msg_type, a, b, c]) = hdr else {
                     return;
-                }
-                hs.hdr_len = 0;
-                let [msg_type, a, b, c] = hs.hdr;
+                };
                 let len = u32::from_be_bytes([0, a, b, c]);
                 hs.in_msg = true;
                 hs.msg_type = msg_type;
@@ -439,12 +413,12 @@ impl Scanner {
                 }
                 continue;
             }
-            let take = hs.msg_left.min(body.len());
+            let (part, rest) = body.split_at(hs.msg_left.min(body.len()));
             if hs.collect {
-                hs.buf.extend_from_slice(&body[..take]);
+                hs.buf.extend_from_slice(part);
             }
-            hs.msg_left -= take;
-            body = &body[take..];
+            hs.msg_left -= part.len();
+            body = rest;
             if hs.msg_left == 0 {
                 self.finish_message(false, out);
             }
@@ -498,7 +472,7 @@ impl Scanner {
             if self.record_type == CT_HANDSHAKE && self.handshake_is_clear() {
                 self.handshake_gap(k, out);
             }
-            self.alert_len = 0;
+            self.alert.clear();
         }
     }
 
@@ -565,6 +539,75 @@ impl Scanner {
             self.window = rest;
         }
     }
+}
+
+/// A fixed-size header filled across pushes: a record header, a handshake
+/// message header, an alert, the first bytes of a stream.
+#[derive(Debug, Clone, Copy)]
+struct Partial<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for Partial<N> {
+    fn default() -> Self {
+        Partial {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> Partial<N> {
+    /// Takes from `data` what is still missing; returns the header once
+    /// whole (and starts over), and the rest of `data`.
+    fn fill<'a>(&mut self, data: &'a [u8]) -> (Option<[u8; N]>, &'a [u8]) {
+        let (now, rest) = data.split_at(N.saturating_sub(self.len).min(data.len()));
+        if let Some(dst) = self.bytes.get_mut(self.len..self.len + now.len()) {
+            dst.copy_from_slice(now);
+        }
+        self.len += now.len();
+        if self.len < N {
+            return (None, rest);
+        }
+        self.len = 0;
+        (Some(self.bytes), rest)
+    }
+
+    /// Holds the first `N - 1` bytes of `data` (short of a whole header).
+    fn set(&mut self, data: &[u8]) {
+        self.len = 0;
+        let keep = data.len().min(N.saturating_sub(1));
+        let _ = self.fill(data.get(..keep).unwrap_or_default());
+    }
+
+    /// The bytes held, emptying it.
+    fn take(&mut self) -> Vec<u8> {
+        let held = self.bytes.get(..self.len).unwrap_or_default().to_vec();
+        self.len = 0;
+        held
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// `a` followed by the first bytes of `b`, in `buf`, as far as it holds.
+fn copy_joined<'b>(buf: &'b mut [u8], a: &[u8], b: &[u8]) -> &'b [u8] {
+    let mut n = 0;
+    for &byte in a.iter().chain(b) {
+        let Some(slot) = buf.get_mut(n) else {
+            break;
+        };
+        *slot = byte;
+        n += 1;
+    }
+    buf.get(..n).unwrap_or_default()
 }
 
 /// A plausible TLS record header: a known content type, version 3.x
