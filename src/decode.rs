@@ -480,6 +480,23 @@ mod tests {
         assert!(fast > 500, "{fast}");
     }
 
+    proptest::proptest! {
+        /// Any bytes under any link type: a segment inside the frame, or a
+        /// reason — never a panic.
+        #[test]
+        fn arbitrary_frames_never_panic(
+            lt in proptest::sample::select(vec![0u32, 1, 12, 14, 101, 108, 113, 228, 229, 276, 9]),
+            data in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..200),
+            cut in 0u32..300,
+        ) {
+            if let Ok(seg) = decode(LinkType(lt), &data, cut) {
+                let start = data.as_ptr() as usize;
+                let p = seg.payload.as_ptr() as usize;
+                proptest::prop_assert!(seg.payload.is_empty() || (p >= start && p + seg.payload.len() <= start + data.len()));
+            }
+        }
+    }
+
     #[test]
     fn gtp_without_g_pdu_is_not_unwrapped() {
         assert_eq!(gtp_u_payload(&[0x32, 0x01, 0, 0, 0, 0, 0, 0]), None);

@@ -50,6 +50,7 @@ use crate::report::summary_json::SummaryJson;
 use crate::report::table::Table;
 use crate::report::{Encoder, Format, Report, Run};
 use crate::time::{Duration, Timestamp};
+use crate::tls::scanner::Malformed;
 use crate::tls::version::Version;
 
 /// Segments per batch sent to a worker.
@@ -183,6 +184,10 @@ pub struct WorkerStats {
     pub records: u64,
     /// Flows evicted from a full table before their handshake was known.
     pub evicted_handshakes: u64,
+    /// Hellos declaring more bytes than --max-handshake-bytes (not parsed).
+    pub oversized_hellos: u64,
+    /// Hellos too short or broken to read at all.
+    pub unreadable_hellos: u64,
     /// Time spent processing (benchmarks only).
     pub busy_ns: u64,
     pub flows: TableStats,
@@ -211,6 +216,12 @@ impl Worker {
     fn end(&mut self, key: &FlowKey, state: FlowState, end: End) {
         if let FlowState::Tracking(t) = state {
             let order = t.order();
+            if let Some(m) = t.malformed() {
+                match m {
+                    Malformed::HandshakeTooLong { .. } => self.stats.oversized_hellos += 1,
+                    Malformed::BadHello => self.stats.unreadable_hellos += 1,
+                }
+            }
             match t.finish(key, end) {
                 Some(rec) => self.reorder.complete(rec),
                 None => {
@@ -1200,6 +1211,8 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             *capture.skipped.entry(*skip).or_default() += n;
         }
         capture.evicted_handshakes += w.evicted_handshakes;
+        capture.oversized_hellos += w.oversized_hellos;
+        capture.unreadable_hellos += w.unreadable_hellos;
         capture.handshake += w.handshake;
         capture.after_handshake += w.after_handshake;
         capture.untracked += w.untracked;
@@ -1268,6 +1281,9 @@ fn print_stats(
         "stats: capture thread (read, route) {:.3} s; channel stalls {stalls}",
         read_ns as f64 / 1e9
     )?;
+    if let Some(kib) = peak_rss_kib() {
+        writeln!(out, "stats: peak memory (RSS) {} MiB", kib / 1024)?;
+    }
     let total: u64 = workers.iter().map(|w| w.segments).sum::<u64>().max(1);
     for (i, w) in workers.iter().enumerate() {
         writeln!(
@@ -1282,6 +1298,13 @@ fn print_stats(
         )?;
     }
     Ok(())
+}
+
+/// The process's peak resident memory (Linux: VmHWM), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The floor probe: walk the records, decode the headers, hash the flows —
@@ -1349,6 +1372,19 @@ fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>
              full (--max-flows {}); their connections may be reported incomplete. Raise \
              --max-flows or lower --idle-timeout",
             capture.evicted_handshakes, capture.max_flows
+        ));
+    }
+    if capture.oversized_hellos > 0 {
+        warnings.push(format!(
+            "{} handshake messages declared more bytes than --max-handshake-bytes and were not \
+             parsed (a hostile or broken peer, or raise the limit)",
+            capture.oversized_hellos
+        ));
+    }
+    if capture.unreadable_hellos > 0 {
+        warnings.push(format!(
+            "{} hellos were too broken to read and were skipped",
+            capture.unreadable_hellos
         ));
     }
     for (skip, n) in &capture.skipped {

@@ -8,6 +8,10 @@
 //!   duplicates and overlaps, against the unsplit capture as the oracle.
 //! - `bad_input`: missing, unreadable, non-capture, empty, truncated and
 //!   corrupt inputs: a clear message, the right exit status, nothing lost.
+//! - `hostile`: captures made here to attack the parser: lying lengths,
+//!   10,000 extensions, a 64 KiB SNI, a 16 MiB handshake, endless flows,
+//!   forged retransmissions, sequence wraparound, bit flips, and a flood of
+//!   a million half-open flows (bounded memory, evictions reported).
 //! - `pipeline`: byte-identical output for every `--threads`, fallback
 //!   retries.
 //! - `live` (feature `live`, as root): real libpcap on a veth with real
@@ -18,6 +22,7 @@
 mod bad_input;
 mod cli;
 mod fixtures;
+mod hostile;
 #[cfg(feature = "live")]
 mod live;
 mod pipeline;

@@ -213,3 +213,155 @@ pub fn pcapng_opb(if_id: u16, r: &Rec) -> Vec<u8> {
     body.extend(&r.data);
     pcapng_block(2, &body)
 }
+
+/// One Ethernet/IPv4/TCP frame. `flags`: any of "SAFRP".
+pub fn tcp_frame(
+    src: ([u8; 4], u16),
+    dst: ([u8; 4], u16),
+    seq: u32,
+    ack: u32,
+    flags: &str,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src.0, dst.0, 64)
+        .tcp(src.1, dst.1, seq, 64_000);
+    if flags.contains('A') {
+        b = b.ack(ack);
+    }
+    if flags.contains('S') {
+        b = b.syn();
+    }
+    if flags.contains('F') {
+        b = b.fin();
+    }
+    if flags.contains('R') {
+        b = b.rst();
+    }
+    if flags.contains('P') {
+        b = b.psh();
+    }
+    let mut out = Vec::with_capacity(b.size(payload.len()));
+    b.write(&mut out, payload).expect("build frame");
+    out
+}
+
+/// A whole TCP conversation: handshake, the messages (split into 1448-byte
+/// segments), FIN from both sides; one millisecond between packets.
+pub fn conversation(
+    client: ([u8; 4], u16),
+    server: ([u8; 4], u16),
+    isn: (u32, u32),
+    start_sec: u32,
+    messages: &[(bool, Vec<u8>)],
+) -> Vec<Rec> {
+    let mut recs = Vec::new();
+    let mut t = 0u32;
+    let mut push = |frame: Vec<u8>| {
+        t += 1;
+        recs.push(Rec {
+            ts_sec: start_sec + t / 1000,
+            ts_usec: (t % 1000) * 1000,
+            orig_len: frame.len() as u32,
+            data: frame,
+        });
+    };
+    let (mut cseq, mut sseq) = (isn.0, isn.1);
+    push(tcp_frame(client, server, cseq, 0, "S", &[]));
+    push(tcp_frame(
+        server,
+        client,
+        sseq,
+        cseq.wrapping_add(1),
+        "SA",
+        &[],
+    ));
+    cseq = cseq.wrapping_add(1);
+    sseq = sseq.wrapping_add(1);
+    push(tcp_frame(client, server, cseq, sseq, "A", &[]));
+    for (from_client, bytes) in messages {
+        for chunk in bytes.chunks(1448) {
+            if *from_client {
+                push(tcp_frame(client, server, cseq, sseq, "AP", chunk));
+                cseq = cseq.wrapping_add(chunk.len() as u32);
+            } else {
+                push(tcp_frame(server, client, sseq, cseq, "AP", chunk));
+                sseq = sseq.wrapping_add(chunk.len() as u32);
+            }
+        }
+    }
+    push(tcp_frame(client, server, cseq, sseq, "AF", &[]));
+    push(tcp_frame(
+        server,
+        client,
+        sseq,
+        cseq.wrapping_add(1),
+        "AF",
+        &[],
+    ));
+    recs
+}
+
+/// TLS records of `content_type` carrying `bytes` (at most 16 KiB each).
+pub fn tls_records(content_type: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(16 * 1024) {
+        out.extend([content_type, 3, 1]);
+        out.extend((chunk.len() as u16).to_be_bytes());
+        out.extend(chunk);
+    }
+    out
+}
+
+/// The first ClientHello body and the server's first flight of a fixture
+/// (single-record hellos on Ethernet/IPv4).
+pub fn fixture_hellos(name: &str) -> (Vec<u8>, Vec<u8>) {
+    let (_, recs, _) = read_pcap(&fixture(name));
+    let (mut client, mut server) = (None, None);
+    for r in &recs {
+        let Ok(p) = etherparse::SlicedPacket::from_ethernet(&r.data) else {
+            continue;
+        };
+        let Some(etherparse::TransportSlice::Tcp(t)) = &p.transport else {
+            continue;
+        };
+        let payload = t.payload();
+        if payload.first() != Some(&0x16) {
+            continue;
+        }
+        if payload.get(5) == Some(&1) && client.is_none() {
+            let len = usize::from(u16::from_be_bytes([payload[3], payload[4]]));
+            client = Some(payload[9..5 + len].to_vec());
+        } else if payload.get(5) == Some(&2) && server.is_none() {
+            server = Some(payload.to_vec());
+        }
+    }
+    (
+        client.expect("a ClientHello"),
+        server.expect("a ServerHello"),
+    )
+}
+
+/// A ClientHello handshake message (header included) around `body`.
+pub fn client_hello_message(body: &[u8]) -> Vec<u8> {
+    let mut m = vec![1];
+    m.extend(&(body.len() as u32).to_be_bytes()[1..]);
+    m.extend(body);
+    m
+}
+
+/// `body` (a ClientHello body) with `extra` appended to its extensions.
+pub fn with_extensions(body: &[u8], extra: &[u8]) -> Vec<u8> {
+    let sid = usize::from(body[34]);
+    let mut at = 35 + sid;
+    let suites = usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    at += 2 + suites;
+    let comp = usize::from(body[at]);
+    at += 1 + comp;
+    let ext_len = usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    let mut out = body[..at].to_vec();
+    out.extend(((ext_len + extra.len()) as u16).to_be_bytes());
+    out.extend(&body[at + 2..at + 2 + ext_len]);
+    out.extend(extra);
+    out
+}

@@ -50,6 +50,10 @@ pub struct CaptureStats {
     pub flows: TableStats,
     /// Flows evicted from a full table before their handshake was known.
     pub evicted_handshakes: u64,
+    /// Hellos declaring more bytes than --max-handshake-bytes.
+    pub oversized_hellos: u64,
+    /// Hellos too broken to read.
+    pub unreadable_hellos: u64,
     /// Live capture: libpcap's counters per interface.
     pub interfaces: Vec<InterfaceStats>,
     pub max_flows: usize,

@@ -392,6 +392,12 @@ impl Tracker {
         self.order
     }
 
+    /// A handshake message this flow could not read (too long, or not a
+    /// hello at all), if any.
+    pub fn malformed(&self) -> Option<Malformed> {
+        self.malformed
+    }
+
     /// A SYN (without ACK) from `side`: does it open a new connection on
     /// this 4-tuple rather than repeat the current one's SYN?
     pub fn is_new_connection(&self, side: Side, isn: u32) -> bool {

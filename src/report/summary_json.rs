@@ -125,6 +125,8 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         "max_flows": c.max_flows,
         "evicted_flows": c.flows.evicted,
         "evicted_in_handshake": c.evicted_handshakes,
+        "oversized_hellos": c.oversized_hellos,
+        "unreadable_hellos": c.unreadable_hellos,
         "interfaces": c.interfaces.iter().map(|i| json!({
             "name": i.name,
             "link_type": i.link_type.map(|l| l.to_string()),

@@ -683,6 +683,39 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes in arbitrary pieces, behind a real record header
+        /// or not: no panic, and what is held stays within the cap.
+        #[test]
+        fn arbitrary_streams_never_panic(
+            tls in proptest::bool::ANY,
+            data in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..3000),
+            piece in 1usize..200,
+        ) {
+            let mut s = Scanner::new(1024);
+            let mut out = Vec::new();
+            if tls {
+                s.push(&[0x16, 3, 1, 0x0b, 0xb8, 1, 0, 0x0b, 0xb4], &mut out);
+            }
+            for chunk in data.chunks(piece) {
+                s.push(chunk, &mut out);
+                proptest::prop_assert!(s.buffered() <= 2 * 1024 + 4096);
+            }
+        }
+
+        /// The hello parsers on arbitrary bodies: no panic.
+        #[test]
+        fn arbitrary_hello_bodies_never_panic(
+            body in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..600),
+        ) {
+            let _ = hello::parse_client_hello(&body, Version::TLS12);
+            let _ = hello::parse_client_hello_lax(&body, Version::TLS12);
+            let _ = hello::parse_server_hello(&body);
+            let _ = hello::parse_sslv2_client_hello(&body);
+            let _ = hello::parse_sslv2_server_hello(&body);
+        }
+    }
+
     #[test]
     fn a_record_header_split_one_byte_at_a_time() {
         let rec = [0x15u8, 3, 3, 0, 2, 1, 112];

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Seeds the fuzz corpora from the project's fixture captures (stdlib only).
+
+    python3 fuzz/seed.py        # writes fuzz/corpus/<target>/...
+
+capture_file: the fixture files themselves (and their first 4 KiB);
+decode: [link-type selector, cut, frame] per packet;
+tls_scanner: [cap selector] + each direction's TCP payloads as pieces;
+hello: ClientHello/ServerHello bodies found in those streams;
+flow: each connection as the flow target's segment records.
+"""
+import hashlib
+import pathlib
+import struct
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIX = ROOT / "fixtures"
+OUT = ROOT / "fuzz" / "corpus"
+LINK_SEL = {0: 0, 1: 1, 12: 2, 14: 3, 101: 4, 108: 5, 113: 6, 228: 7, 229: 8, 276: 9}
+
+
+def put(target, data):
+    d = OUT / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+def pcap_records(raw):
+    """(link type, [frames]) of a little-endian microsecond/nanosecond pcap."""
+    magic = struct.unpack_from("<I", raw)[0]
+    if magic not in (0xA1B2C3D4, 0xA1B23C4D):
+        return None, []
+    link = struct.unpack_from("<I", raw, 20)[0]
+    frames, at = [], 24
+    while at + 16 <= len(raw):
+        caplen = struct.unpack_from("<I", raw, at + 8)[0]
+        frames.append(raw[at + 16: at + 16 + caplen])
+        at += 16 + caplen
+    return link, frames
+
+
+def tcp_of(frame):
+    """(src, dst, sport, dport, seq, flags, payload) of Ethernet/IPv4/TCP."""
+    if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return None
+    ihl = (frame[14] & 15) * 4
+    total = struct.unpack_from(">H", frame, 16)[0]
+    t = 14 + ihl
+    doff = (frame[t + 12] >> 4) * 4
+    sport, dport, seq = struct.unpack_from(">HHI", frame, t)
+    return (frame[26:30], frame[30:34], sport, dport, seq, frame[t + 13],
+            frame[t + doff: 14 + total])
+
+
+def main():
+    for cap in sorted(FIX.glob("*.pcap*")):
+        raw = cap.read_bytes()
+        if len(raw) < 64 * 1024:
+            put("capture_file", raw)
+        put("capture_file", raw[:4096])
+        link, frames = pcap_records(raw)
+        if link is None:
+            continue
+        for f in frames[:200]:
+            put("decode", bytes([LINK_SEL.get(link, 0), 0]) + f)
+        flows = {}
+        for f in frames:
+            t = tcp_of(f)
+            if t is None:
+                continue
+            src, dst, sport, dport, seq, flags, payload = t
+            key = tuple(sorted([(src, sport), (dst, dport)]))
+            flows.setdefault(key, []).append(((src, sport), seq, flags, payload))
+        for segs in flows.values():
+            first = segs[0][0]
+            dirs = {}
+            rec = b""
+            for who, seq, flags, payload in segs:
+                out = who != first
+                dirs.setdefault(out, b"")
+                for i in range(0, len(payload), 128):
+                    piece = payload[i:i + 128]
+                    dirs[out] += bytes([len(piece) - 1]) + piece
+                fl = (flags & 0x17) | (0x80 if out else 0)
+                for i in range(0, max(len(payload), 1), 255):
+                    piece = payload[i:i + 255]
+                    rec += bytes([fl]) + struct.pack(">I", (seq + i) & 0xFFFFFFFF) + bytes([len(piece)]) + piece
+            put("flow", rec)
+            for stream in dirs.values():
+                if stream:
+                    put("tls_scanner", bytes([255]) + stream)
+            for who, seq, flags, payload in segs:
+                if len(payload) > 9 and payload[0] == 0x16 and payload[5] in (1, 2):
+                    put("hello", payload[9:])
+    print("seeded:", {d.name: len(list(d.iterdir())) for d in sorted(OUT.iterdir())})
+
+
+if __name__ == "__main__":
+    main()
