@@ -113,6 +113,11 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
     pub max_handshake_bytes: usize,
 
+    /// Bytes all flows together may hold (out-of-order segments, partial
+    /// hellos); beyond it the oldest flows are evicted (and counted).
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    pub max_buffered_bytes: usize,
+
     /// A flow with no packet for this long (capture time) is ended.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub idle_timeout: u64,
@@ -299,6 +304,7 @@ impl Args {
             min_version: self.min_version,
             max_flows: self.max_flows.max(1),
             max_handshake_bytes: self.max_handshake_bytes,
+            max_buffered_bytes: self.max_buffered_bytes.max(1 << 20),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             color,
             top: self.top,

@@ -70,6 +70,9 @@ pub struct Config {
     pub min_version: Option<Version>,
     pub max_flows: usize,
     pub max_handshake_bytes: usize,
+    /// Bytes all flows may hold at once (out-of-order segments and partial
+    /// hellos); beyond it the oldest flows are evicted.
+    pub max_buffered_bytes: usize,
     pub idle_timeout: Duration,
     pub fallback_window: Duration,
     /// Parser workers; 1 runs everything on the capture thread.
@@ -121,6 +124,7 @@ impl Default for Config {
             min_version: None,
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
+            max_buffered_bytes: 256 << 20,
             idle_timeout: Duration::from_secs(120),
             fallback_window: Duration::from_secs(60),
             threads: 1,
@@ -199,22 +203,33 @@ pub struct Worker {
     limits: FlowLimits,
     reorder: Reorder,
     completed: bool,
+    /// Bytes the flows hold now, and the most they may.
+    buffered: usize,
+    max_buffered: usize,
     pub stats: WorkerStats,
 }
 
 impl Worker {
-    pub fn new(max_flows: usize, idle_timeout: Duration, limits: FlowLimits) -> Worker {
+    pub fn new(
+        max_flows: usize,
+        max_buffered: usize,
+        idle_timeout: Duration,
+        limits: FlowLimits,
+    ) -> Worker {
         Worker {
             table: FlowTable::new(max_flows, idle_timeout),
             limits,
             reorder: Reorder::default(),
             completed: false,
+            buffered: 0,
+            max_buffered,
             stats: WorkerStats::default(),
         }
     }
 
     fn end(&mut self, key: &FlowKey, state: FlowState, end: End) {
         if let FlowState::Tracking(t) = state {
+            self.buffered = self.buffered.saturating_sub(t.buffered());
             let order = t.order();
             if let Some(m) = t.malformed() {
                 match m {
@@ -296,7 +311,9 @@ impl Worker {
             ended = Some(std::mem::replace(tracker, Box::new(Tracker::new(limits))));
         }
         self.stats.handshake += 1;
+        let before = tracker.buffered();
         let step = tracker.on_segment(seg, side, ts, index);
+        self.buffered = (self.buffered + tracker.buffered()).saturating_sub(before);
         if let Some(order) = step.opened {
             self.reorder.open(order);
         }
@@ -318,6 +335,16 @@ impl Worker {
                 self.table.remove(&key);
             }
             self.end(&key, FlowState::Tracking(t), end);
+        }
+        // Over the memory budget: the oldest flows go first.
+        while self.buffered > self.max_buffered {
+            let Some((old_key, old)) = self.table.evict_front() else {
+                break;
+            };
+            if matches!(old, FlowState::Tracking(_)) {
+                self.stats.evicted_handshakes += 1;
+            }
+            self.end(&old_key, old, End::Evicted);
         }
     }
 
@@ -1132,7 +1159,12 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let started = Instant::now();
     let (inputs, workers, stalls) = if threads == 1 {
         let mut inline = Inline {
-            worker: Worker::new(cfg.max_flows, cfg.idle_timeout, limits),
+            worker: Worker::new(
+                cfg.max_flows,
+                cfg.max_buffered_bytes,
+                cfg.idle_timeout,
+                limits,
+            ),
             analysis: analysis(),
             report: report.as_mut(),
             released: Vec::new(),
@@ -1157,7 +1189,12 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             for id in 0..threads {
                 let (tx, rx) = bounded::<Batch>(QUEUE);
                 senders.push(tx);
-                let worker = Worker::new(cfg.max_flows.div_ceil(threads), cfg.idle_timeout, limits);
+                let worker = Worker::new(
+                    cfg.max_flows.div_ceil(threads),
+                    cfg.max_buffered_bytes.div_ceil(threads),
+                    cfg.idle_timeout,
+                    limits,
+                );
                 let a = analysis();
                 let out = encoder.map(|e| (out_tx.clone(), e));
                 let spare = spare_tx.clone();
@@ -1369,8 +1406,8 @@ fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>
     if capture.evicted_handshakes > 0 {
         warnings.push(format!(
             "{} flows were evicted in the middle of their handshake because the flow table was \
-             full (--max-flows {}); their connections may be reported incomplete. Raise \
-             --max-flows or lower --idle-timeout",
+             full (--max-flows {}) or held too many bytes (--max-buffered-bytes); their \
+             connections may be reported incomplete. Raise the limits or lower --idle-timeout",
             capture.evicted_handshakes, capture.max_flows
         ));
     }

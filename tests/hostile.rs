@@ -339,3 +339,64 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
     assert!(rss < 300, "peak RSS {rss} MiB");
     eprintln!("flood: {flows} half-open flows in {elapsed:?}, peak RSS {rss} MiB");
 }
+
+/// Flows that each hold a 58 KiB out-of-order backlog behind a hole that is
+/// never filled: what all flows hold together stays within
+/// --max-buffered-bytes; the oldest flows are evicted and reported.
+#[test]
+fn out_of_order_backlogs_are_bounded_in_total() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
+        .args(["--format", "summary-json", "--stats", "--threads", "1"])
+        .args(["--max-buffered-bytes", "33554432", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+    stdin.write_all(&pcap_bytes(1, &[])).unwrap();
+    let flows: u32 = 3000;
+    let chunk = vec![0x17u8; 1448];
+    let mut packets = 0u64;
+    let mut write = |frame: Vec<u8>, i: u32| {
+        let mut rec = Vec::with_capacity(16 + frame.len());
+        rec.extend((1_795_000_000 + i / 1000).to_le_bytes());
+        rec.extend(((i % 1000) * 1000).to_le_bytes());
+        rec.extend((frame.len() as u32).to_le_bytes());
+        rec.extend((frame.len() as u32).to_le_bytes());
+        rec.extend(&frame);
+        stdin.write_all(&rec).unwrap();
+    };
+    for i in 0..flows {
+        let client = ([10, 71, (i >> 8) as u8, i as u8], 20_000 + i as u16);
+        write(crate::util::tcp_frame(client, SERVER, 0, 0, "S", &[]), i);
+        packets += 1;
+        // Segments 2..41: segment 1 (the hole) never comes.
+        for k in 1..41u32 {
+            write(
+                crate::util::tcp_frame(client, SERVER, 1 + k * 1448, 1, "A", &chunk),
+                i,
+            );
+            packets += 1;
+        }
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["capture"]["packets"].as_u64(), Some(packets));
+    assert!(
+        v["capture"]["evicted_in_handshake"].as_u64().unwrap() > 1000,
+        "{}",
+        v["capture"]
+    );
+    let rss: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("stats: peak memory (RSS) "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("peak memory line");
+    // 3000 x 56 KiB would be 165 MiB; the budget is 32 MiB.
+    assert!(rss < 110, "peak RSS {rss} MiB");
+}

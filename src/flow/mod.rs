@@ -177,6 +177,13 @@ impl<T> FlowTable<T> {
         evicted
     }
 
+    /// Evicts the flow at the front of the queue (to free memory).
+    pub fn evict_front(&mut self) -> Option<(FlowKey, T)> {
+        let (key, slot) = self.map.pop_front()?;
+        self.stats.evicted += 1;
+        Some((key, slot.value))
+    }
+
     pub fn remove(&mut self, key: &FlowKey) -> Option<T> {
         self.map.remove(key).map(|s| s.value)
     }
