@@ -211,17 +211,35 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
     }
 }
 
-/// The common case, with etherparse's header slices alone: Ethernet
-/// without tags (or raw IP), IPv4 / IPv6 without extension headers, whole
-/// (not cut, not fragmented), carrying TCP. Anything else — or anything
-/// odd about these — is left to the lax slicer, which says what went wrong.
+/// The common case, with etherparse's header slices alone: Ethernet (up to
+/// three 802.1Q/802.1ad tags), Linux SLL/SLL2 or raw IP, then IPv4 / IPv6
+/// without extension headers, whole (not cut, not fragmented), carrying
+/// TCP. Anything else — or anything odd about these — is left to the lax
+/// slicer, which says what went wrong.
 fn fast_path(link_type: LinkType, data: &[u8]) -> Option<Segment<'_>> {
     use etherparse::{Ipv4HeaderSlice, Ipv6HeaderSlice, TcpHeaderSlice};
-    let ip = match link_type {
-        LinkType::ETHERNET if matches!(be16(data, 12)?, 0x0800 | 0x86dd) => data.get(14..)?,
-        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => data,
+    let (ether_type, at) = match link_type {
+        LinkType::ETHERNET => {
+            let mut at = 12;
+            let mut et = be16(data, at)?;
+            for _ in 0..3 {
+                if !matches!(et, 0x8100 | 0x88a8) {
+                    break;
+                }
+                at += 4;
+                et = be16(data, at)?;
+            }
+            (et, at + 2)
+        }
+        LinkType::LINUX_SLL => (be16(data, 14)?, 16),
+        LinkType::LINUX_SLL2 => (be16(data, 0)?, 20),
+        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => (0x0800, 0),
         _ => return None,
     };
+    if !matches!(ether_type, 0x0800 | 0x86dd) {
+        return None;
+    }
+    let ip = data.get(at..)?;
     let (src, dst, ip_payload) = match ip.first()? >> 4 {
         4 => {
             let h = Ipv4HeaderSlice::from_slice(ip).ok()?;
@@ -468,6 +486,8 @@ mod tests {
                     LinkType::ETHERNET => {
                         link_payload(LaxSlicedPacket::from_ethernet(p.data).unwrap(), 0)
                     }
+                    LinkType::LINUX_SLL => ether_type(be16(p.data, 14).unwrap(), &p.data[16..], 0),
+                    LinkType::LINUX_SLL2 => ether_type(be16(p.data, 0).unwrap(), &p.data[20..], 0),
                     _ => ip(p.data, 0),
                 }
                 .unwrap();
