@@ -11,7 +11,7 @@
 //! a fatal alert, both directions encrypted, or both scanners stopped.
 //!
 //! The state machine, in the spirit of tls-parser's `tls_states.rs`, is one
-//! `match` over (event, direction) in [`Tracker::apply`].
+//! `match` over (event, direction) in `Tracker::apply`.
 
 use std::fmt;
 

@@ -2,7 +2,7 @@
 //!
 //! A source yields [`Packet`]s — a timestamp, the link type and the captured
 //! bytes — in capture order. Files (pcap, pcapng, gzip/zstd-compressed, or
-//! standard input) are read by [`file`] without any system library. Live
+//! standard input) are read by [`file`](mod@file) without any system library. Live
 //! capture (libpcap) comes with the cargo feature `live`.
 //!
 //! A source never interprets the bytes of a packet; that is the decoder's job.
