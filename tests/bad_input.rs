@@ -328,3 +328,36 @@ fn a_small_snaplen_is_explained_with_how_to_recapture() {
     );
     assert!(err.contains("pktmon"), "{err}");
 }
+
+#[test]
+fn pcapng_truncated_at_every_block_boundary_and_mid_block() {
+    let (lt, recs, _) = read_pcap(&fixture("tls13.pcap"));
+    let mut ng = pcapng_shb();
+    let mut boundaries = vec![ng.len()];
+    ng.extend(pcapng_idb(lt as u16, 6));
+    boundaries.push(ng.len());
+    for r in &recs {
+        ng.extend(pcapng_epb(0, r));
+        boundaries.push(ng.len());
+    }
+    let dir = tempdir("pcapng-cuts");
+    for (i, w) in boundaries.windows(2).enumerate() {
+        let (start, end) = (w[0], w[1]);
+        // At a boundary: clean.
+        let clean = dir.join(format!("clean-{i}.pcapng"));
+        std::fs::write(&clean, &ng[..start]).unwrap();
+        let out = tlssniff(["--format", "jsonl", clean.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+        // Inside the next block: a warning at that block's offset.
+        let cut = dir.join(format!("cut-{i}.pcapng"));
+        std::fs::write(&cut, &ng[..start + (end - start) / 2]).unwrap();
+        let out = tlssniff(["--format", "jsonl", cut.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(
+            stderr(&out).contains(&format!("byte offset {start}")),
+            "cut in block at {start}: {}",
+            stderr(&out)
+        );
+    }
+}
