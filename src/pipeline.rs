@@ -963,20 +963,11 @@ fn read_live(
         }
         if live.status && last_status.elapsed().as_secs() >= 2 {
             last_status = Instant::now();
-            let t = aggregator.snapshot().totals;
+            let (connections, legacy, fallbacks) = aggregator.counts();
             let drops: u64 = cap.stats().iter().map(|s| s.dropped + s.if_dropped).sum();
             eprint!(
-                "\r\x1b[K{} packets, {} TLS handshakes, {} legacy, {} fallback retries, {} dropped",
-                index,
-                t.connections,
-                aggregator
-                    .snapshot()
-                    .legacy
-                    .iter()
-                    .map(|(_, s)| s.count)
-                    .sum::<u64>(),
-                aggregator.snapshot().fallbacks.len(),
-                drops
+                "\r\x1b[K{index} packets, {connections} TLS handshakes, {legacy} legacy, \
+                 {fallbacks} fallback retries, {drops} dropped"
             );
         }
         if let Some(every) = live.interval {

@@ -132,6 +132,8 @@ pub struct Totals {
     pub downgrade_sentinels: u64,
     /// Connections a server requiring `min_version` would refuse.
     pub below_min: u64,
+    /// Connections below TLS 1.2 or with 3DES.
+    pub legacy: u64,
     pub latency: Latency,
 }
 
@@ -195,6 +197,7 @@ impl Aggregator {
             t.resumed += count(rec.resumed == Some(true));
             t.cut_by_snaplen += count(rec.cut_by_snaplen);
             t.below_min += count(below_min);
+            t.legacy += count(legacy);
             if let Some(ch) = &rec.client_hello {
                 t.sslv2_hellos += count(ch.sslv2_format);
                 t.partial_hellos += count(ch.partial);
@@ -265,6 +268,17 @@ impl Aggregator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(f);
+    }
+
+    /// (connections, legacy connections, fallback retries) so far, cheaply
+    /// (for a status line).
+    pub fn counts(&self) -> (u64, u64, usize) {
+        let (connections, legacy) = {
+            let t = self.totals();
+            (t.connections, t.legacy)
+        };
+        let fallbacks = self.fallbacks.lock().map_or(0, |f| f.len());
+        (connections, legacy, fallbacks)
     }
 
     /// A consistent, sorted copy for reports.

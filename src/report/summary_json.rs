@@ -223,6 +223,7 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         max_offered: mix(&t.max_offered),
         totals: json!({
             "client_hello_messages": t.client_hellos,
+            "legacy_connections": t.legacy,
             "offers_3des": t.offers_3des,
             "uses_3des": t.uses_3des,
             "fallback_scsv": t.fallback_scsv,
