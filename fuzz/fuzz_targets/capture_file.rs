@@ -9,7 +9,11 @@ use tlssniff::capture::file::{CaptureFile, MAX_BLOCK};
 
 fuzz_target!(|data: &[u8]| {
     let len = data.len();
-    let Ok(mut f) = CaptureFile::from_reader("fuzz".into(), Box::new(std::io::Cursor::new(data.to_vec())), None)
+    let Ok(mut f) = CaptureFile::from_reader(
+        "fuzz".into(),
+        Box::new(std::io::Cursor::new(data.to_vec())),
+        Some(len as u64),
+    )
     else {
         return;
     };

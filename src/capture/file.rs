@@ -230,7 +230,9 @@ impl CaptureFile {
         } else {
             peek_magic(stream).map_err(|e| fail(format!("{compression}: {}", io_reason(&e))))?
         };
-        let mut buf = BlockBuffer::new(stream);
+        // Compressed streams are larger than the file: no hint.
+        let hint = raw_total.filter(|_| compression.is_empty());
+        let mut buf = BlockBuffer::new(stream, hint);
         let (format, description) = detect_format(&magic, &mut buf).map_err(fail)?;
         let mut stats = FileStats {
             format: if compression.is_empty() {
@@ -763,10 +765,15 @@ struct BlockBuffer {
 const POOL: usize = 64;
 
 impl BlockBuffer {
-    fn new(reader: Box<dyn Read + Send>) -> BlockBuffer {
+    /// `size_hint`: the stream's length, when known (a small file gets a
+    /// small buffer; it still grows for a large block).
+    fn new(reader: Box<dyn Read + Send>, size_hint: Option<u64>) -> BlockBuffer {
+        let first = size_hint.map_or(READ_CHUNK, |n| {
+            usize::try_from(n).map_or(READ_CHUNK, |n| n.clamp(4096, READ_CHUNK))
+        });
         BlockBuffer {
             reader,
-            buf: Arc::new(vec![0; READ_CHUNK]),
+            buf: Arc::new(vec![0; first]),
             start: 0,
             end: 0,
             offset: 0,
