@@ -1,0 +1,314 @@
+//! Inputs: capture files one after another, or live interfaces; every
+//! packet counted, then handed to a [`Dispatch`](super::Dispatch).
+
+use std::time::Instant;
+
+#[cfg(feature = "live")]
+use super::STOP;
+use super::{Config, Dispatch, LiveConfig};
+use crate::analysis::accounting::{CaptureStats, FileReport};
+use crate::analysis::aggregate::Aggregator;
+use crate::capture::Packet;
+use crate::capture::file::CaptureFile;
+use crate::error::Error;
+
+/// Shows progress on stderr for large files read from disk.
+struct Progress {
+    enabled: bool,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    const MIN_SIZE: u64 = 64 << 20;
+
+    fn tick(&mut self, file: &CaptureFile) {
+        if !self.enabled || self.last.elapsed().as_millis() < 250 {
+            return;
+        }
+        self.last = Instant::now();
+        let (done, total) = file.progress();
+        if let Some(total) = total.filter(|t| *t >= Self::MIN_SIZE) {
+            let pct = done as f64 * 100.0 / total as f64;
+            eprint!("\r{}: {pct:5.1}% of {} MB", file.name(), total / 1_000_000);
+            self.shown = true;
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}
+
+/// What the capture loop found, besides segments.
+pub(super) struct Inputs {
+    pub(super) capture: CaptureStats,
+    pub(super) warnings: Vec<String>,
+    /// Unreadable inputs: reported on stderr at once and listed in the report.
+    pub(super) errors: Vec<String>,
+    /// Time spent reading and decoding (benchmarks only).
+    pub(super) read_ns: u64,
+}
+
+/// Reads the inputs — files, or live interfaces — and hands packets to
+/// `dispatch`.
+pub(super) fn read_all(
+    cfg: &Config,
+    dispatch: &mut dyn Dispatch,
+    aggregator: &Aggregator,
+) -> Result<Inputs, Error> {
+    match &cfg.live {
+        Some(live) => read_live(cfg, live, dispatch, aggregator),
+        None => read_files(cfg, dispatch),
+    }
+}
+
+#[cfg(not(feature = "live"))]
+fn read_live(
+    _cfg: &Config,
+    _live: &LiveConfig,
+    _dispatch: &mut dyn Dispatch,
+    _aggregator: &Aggregator,
+) -> Result<Inputs, Error> {
+    Err(Error::Usage(crate::cli::LIVE_NEEDS_FEATURE.into()))
+}
+
+/// Captures from interfaces until a signal, `-c` or `--duration`.
+#[cfg(feature = "live")]
+fn read_live(
+    cfg: &Config,
+    live: &LiveConfig,
+    dispatch: &mut dyn Dispatch,
+    aggregator: &Aggregator,
+) -> Result<Inputs, Error> {
+    use crate::capture::live::{LiveCapture, LiveOptions, drop_privileges};
+    use crate::report::{Format, Run};
+    use crate::time::Timestamp;
+    use std::io::{self, Write};
+    use std::sync::atomic::Ordering;
+    let opts = LiveOptions {
+        interfaces: live.interfaces.clone(),
+        filter: live.filter.clone(),
+        snaplen: live.snaplen,
+        promisc: live.promisc,
+        buffer_size: live.buffer_size,
+    };
+    let mut cap = LiveCapture::open(&opts).map_err(Error::Input)?;
+    if let Some(user) = &live.user {
+        drop_privileges(user).map_err(Error::Input)?;
+    }
+    let names: Vec<String> = cap
+        .stats()
+        .iter()
+        .map(|s| match s.link_type {
+            Some(lt) => format!("{} ({lt})", s.name),
+            None => s.name.clone(),
+        })
+        .collect();
+    if !cfg.discard {
+        eprintln!(
+            "tlssniff: capturing on {}{}; Ctrl-C stops and prints the summary",
+            names.join(", "),
+            if live.filter.is_empty() {
+                String::new()
+            } else {
+                format!(", filter '{}'", live.filter)
+            }
+        );
+    }
+    let mut capture = CaptureStats {
+        max_flows: cfg.max_flows,
+        ..CaptureStats::default()
+    };
+    let mut warnings = Vec::new();
+    let started = Instant::now();
+    let mut last_status = Instant::now();
+    let mut last_interval = Instant::now();
+    let mut index: u64 = 0;
+    let mut last_ts = Timestamp::ZERO;
+    loop {
+        if STOP.load(Ordering::Relaxed)
+            || live.count.is_some_and(|c| index >= c)
+            || live.duration.is_some_and(|d| started.elapsed() >= d)
+        {
+            break;
+        }
+        match cap.next_packet() {
+            Ok(Some(pkt)) => {
+                index += 1;
+                capture.packets += 1;
+                capture.bytes += pkt.data.len() as u64;
+                capture.saw_time(pkt.ts);
+                if pkt.cut_bytes() > 0 {
+                    capture.cut_packets += 1;
+                }
+                last_ts = last_ts.max(pkt.ts);
+                dispatch.packet(&pkt, index)?;
+            }
+            Ok(None) => dispatch.tick(index, last_ts)?,
+            Err(e) => {
+                warnings.push(format!("capture stopped: {e}"));
+                break;
+            }
+        }
+        if live.status && last_status.elapsed().as_secs() >= 2 {
+            last_status = Instant::now();
+            let (connections, legacy, fallbacks) = aggregator.counts();
+            let drops: u64 = cap.stats().iter().map(|s| s.dropped + s.if_dropped).sum();
+            eprint!(
+                "\r\x1b[K{index} packets, {connections} TLS handshakes, {legacy} legacy, \
+                 {fallbacks} fallback retries, {drops} dropped"
+            );
+        }
+        if let Some(every) = live.interval {
+            if last_interval.elapsed() >= every {
+                last_interval = Instant::now();
+                dispatch.tick(index, last_ts)?;
+                let summary = aggregator.snapshot();
+                let mut now = capture.clone();
+                now.interfaces = cap.stats();
+                let text = crate::report::table::render_text(
+                    &Run {
+                        summary: &summary,
+                        capture: &now,
+                        warnings: &[],
+                    },
+                    cfg.color,
+                    cfg.top,
+                );
+                if cfg.format == Format::Table && cfg.output.is_none() {
+                    println!("{text}");
+                    let _ = io::stdout().flush();
+                } else {
+                    eprintln!("{text}");
+                }
+            }
+        }
+    }
+    if live.status {
+        eprint!("\r\x1b[K");
+    }
+    dispatch.end_of_file(index)?;
+    capture.interfaces = cap.stats();
+    capture.files.push(FileReport {
+        name: names.join(", "),
+        format: "live capture (libpcap)".into(),
+        link_types: capture
+            .interfaces
+            .iter()
+            .filter_map(|i| i.link_type)
+            .collect(),
+        snaplen: u32::try_from(live.snaplen).ok(),
+        packets: capture.packets,
+        bytes: capture.bytes,
+        first_ts: capture.first_ts,
+        last_ts: capture.last_ts,
+        damage: None,
+        error: None,
+    });
+    let dropped: u64 = capture.interfaces.iter().map(|i| i.dropped).sum();
+    let if_dropped: u64 = capture.interfaces.iter().map(|i| i.if_dropped).sum();
+    if dropped + if_dropped > 0 {
+        warnings.push(format!(
+            "{dropped} packets were dropped by the kernel and {if_dropped} by the interface \
+             (libpcap's counters): handshakes in them were not seen. A larger buffer (-B), a \
+             tighter filter or more --threads may help"
+        ));
+    }
+    Ok(Inputs {
+        capture,
+        warnings,
+        errors: Vec::new(),
+        read_ns: started.elapsed().as_nanos() as u64,
+    })
+}
+
+/// Reads every input file, and hands packets to `dispatch`.
+fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error> {
+    let mut capture = CaptureStats {
+        max_flows: cfg.max_flows,
+        ..CaptureStats::default()
+    };
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    let mut progress = Progress {
+        enabled: cfg.progress,
+        last: Instant::now(),
+        shown: false,
+    };
+    let started = Instant::now();
+    let mut index: u64 = 0;
+    for path in &cfg.inputs {
+        let mut file = match CaptureFile::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("tlssniff: {e}");
+                errors.push(format!("cannot read {e}"));
+                capture.files.push(FileReport {
+                    name: e.name.clone(),
+                    error: Some(e.reason.clone()),
+                    ..FileReport::default()
+                });
+                continue;
+            }
+        };
+        let mut fr = FileReport {
+            name: file.name().to_string(),
+            ..FileReport::default()
+        };
+        loop {
+            let pkt: Packet<'_> = match file.next_packet() {
+                Ok(Some(pkt)) => pkt,
+                Ok(None) => break,
+                Err(damage) => {
+                    warnings.push(format!(
+                        "{}: {damage}; the {} packets before it were analysed",
+                        fr.name, fr.packets
+                    ));
+                    fr.damage = Some(damage.to_string());
+                    break;
+                }
+            };
+            index += 1;
+            fr.packets += 1;
+            fr.bytes += pkt.data.len() as u64;
+            fr.first_ts = Some(fr.first_ts.map_or(pkt.ts, |t| t.min(pkt.ts)));
+            fr.last_ts = Some(fr.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
+            if pkt.cut_bytes() > 0 {
+                capture.cut_packets += 1;
+            }
+            dispatch.packet(&pkt, index)?;
+            if index % 4096 == 0 {
+                progress.tick(&file);
+            }
+        }
+        progress.clear();
+        dispatch.end_of_file(index)?;
+        fr.format = file.stats.format.clone();
+        fr.link_types = file.stats.link_types.clone();
+        fr.snaplen = file.stats.snaplen;
+        // The run's totals are the files' totals.
+        capture.packets += fr.packets + file.stats.orphan_packets;
+        capture.bytes += fr.bytes;
+        for ts in [fr.first_ts, fr.last_ts].into_iter().flatten() {
+            capture.saw_time(ts);
+        }
+        capture.no_interface += file.stats.orphan_packets;
+        if file.stats.orphan_packets > 0 {
+            warnings.push(format!(
+                "{}: {} packets name an interface with no interface description block; skipped",
+                fr.name, file.stats.orphan_packets
+            ));
+        }
+        capture.files.push(fr);
+    }
+    Ok(Inputs {
+        capture,
+        warnings,
+        errors,
+        read_ns: started.elapsed().as_nanos() as u64,
+    })
+}

@@ -1,0 +1,464 @@
+//! The pipeline: capture → decode → flow → tls → analysis → report, wired
+//! together (DESIGN.md).
+//!
+//! ```text
+//!  capture thread                 parser workers (N)                 output thread
+//!  read · decode · shard  ──►     Worker: flows → records      ──►   merge by order → report
+//!  (batches of segments,          FallbackDetector                   (jsonl/csv only)
+//!   bounded channels)             Aggregator::observe (shared)
+//!                                 Encoder (jsonl/csv lines)
+//! ```
+//!
+//! The capture thread reads and decodes packets, then routes each segment
+//! by a symmetric hash of its *IP pair* to the worker that owns the pair:
+//! both directions of a flow, and all of a client's retries to one server,
+//! meet on one worker, so flows need no lock and fallback retries are seen
+//! in order. Segments travel in batches of header fields whose payloads
+//! point into the shared capture buffer (no copy). A worker drops a packet
+//! of a finished handshake at its first lookup. Records go into the shared
+//! aggregator; for jsonl/csv each worker also encodes its records and sends
+//! them, in ClientHello order with a watermark, to the output thread, which
+//! merges them by capture position — so the output is the same for every
+//! `--threads`. With one thread everything runs inline on the capture
+//! thread.
+//!
+//! Files are read in the order given; flows do not continue from one file
+//! into the next (each file's flows are ended at its end).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+
+use crate::analysis::accounting::CaptureStats;
+use crate::analysis::aggregate::{Aggregator, Summary};
+use crate::analysis::connection::{ConnectionRecord, FlowLimits};
+use crate::analysis::fallback::FallbackDetector;
+use crate::capture::Packet;
+use crate::decode::Skip;
+use crate::error::Error;
+use crate::report::csv::Csv;
+use crate::report::jsonl::Jsonl;
+use crate::report::summary_json::SummaryJson;
+use crate::report::table::Table;
+use crate::report::{Format, Report, Run};
+use crate::time::{Duration, Timestamp};
+use crate::tls::version::Version;
+
+mod input;
+mod pool;
+mod stats;
+mod worker;
+
+use input::{Inputs, read_all};
+use pool::{Batch, Output, Pool, QUEUE, merge, work};
+pub use stats::floor;
+use stats::print_stats;
+pub use worker::{Worker, WorkerStats};
+
+/// A validated run configuration (see `cli`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub inputs: Vec<PathBuf>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub min_version: Option<Version>,
+    pub max_flows: usize,
+    pub max_handshake_bytes: usize,
+    /// Bytes all flows may hold at once (out-of-order segments and partial
+    /// hellos); beyond it the oldest flows are evicted.
+    pub max_buffered_bytes: usize,
+    pub idle_timeout: Duration,
+    pub fallback_window: Duration,
+    /// Parser workers; 1 runs everything on the capture thread.
+    pub threads: usize,
+    pub color: bool,
+    pub top: usize,
+    pub progress: bool,
+    /// Flush jsonl/csv after every record.
+    pub flush_each: bool,
+    /// Print throughput and per-stage figures on stderr at the end.
+    pub stats: bool,
+    /// Throw the report away (benchmarks).
+    pub discard: bool,
+    /// Capture from interfaces instead of reading `inputs`.
+    pub live: Option<LiveConfig>,
+}
+
+/// Live capture settings (used with the cargo feature `live`).
+#[derive(Clone, Debug, Default)]
+pub struct LiveConfig {
+    pub interfaces: Vec<String>,
+    /// BPF filter, tcpdump syntax.
+    pub filter: String,
+    pub snaplen: i32,
+    pub promisc: bool,
+    /// Kernel buffer in bytes.
+    pub buffer_size: Option<i32>,
+    /// Stop after this many packets.
+    pub count: Option<u64>,
+    /// Stop after this long (wall clock).
+    pub duration: Option<std::time::Duration>,
+    /// Print the summary this often (wall clock).
+    pub interval: Option<std::time::Duration>,
+    /// A status line on stderr every few seconds.
+    pub status: bool,
+    /// Drop root for this user once the interfaces are open (`-Z`).
+    pub user: Option<String>,
+}
+
+/// Set by the signal handler (SIGINT, SIGTERM): stop reading, drain, report.
+pub static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inputs: Vec::new(),
+            format: Format::Table,
+            output: None,
+            min_version: None,
+            max_flows: 100_000,
+            max_handshake_bytes: 64 * 1024,
+            max_buffered_bytes: 256 << 20,
+            idle_timeout: Duration::from_secs(120),
+            fallback_window: Duration::from_secs(60),
+            threads: 1,
+            color: false,
+            top: 20,
+            progress: false,
+            flush_each: false,
+            stats: false,
+            discard: false,
+            live: None,
+        }
+    }
+}
+
+/// How the run ended, for the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything read; no policy violation.
+    Clean,
+    /// `--min-version` found connections that would be rejected.
+    PolicyViolations,
+    /// An input could not be read.
+    InputErrors,
+}
+
+impl Verdict {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Clean => 0,
+            Verdict::PolicyViolations => 1,
+            Verdict::InputErrors => 2,
+        }
+    }
+}
+
+/// The per-record work that follows a worker: fallback detection and the
+/// shared aggregate.
+pub(super) struct Analysis<'a> {
+    fallback: FallbackDetector,
+    aggregator: &'a Aggregator,
+}
+
+impl Analysis<'_> {
+    fn record(&mut self, rec: &ConnectionRecord) {
+        if let Some(f) = self.fallback.observe(rec) {
+            self.aggregator.fallback(f);
+        }
+        self.aggregator.observe(rec);
+    }
+}
+
+/// Where the capture loop sends packets.
+pub(super) trait Dispatch {
+    fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error>;
+    /// A file ended: end its flows.
+    fn end_of_file(&mut self, index: u64) -> Result<(), Error>;
+    /// Live capture is idle for a moment: pass on what is waiting, so that
+    /// records and the summary stay current.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
+    fn tick(&mut self, _index: u64, _now: Timestamp) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// One thread: the worker runs on the capture thread.
+struct Inline<'a> {
+    worker: Worker,
+    analysis: Analysis<'a>,
+    report: &'a mut (dyn Report + Send),
+    released: Vec<ConnectionRecord>,
+    oerr: &'a dyn Fn(io::Error) -> Error,
+}
+
+impl Inline<'_> {
+    fn drain(&mut self) -> Result<(), Error> {
+        self.worker.release(&mut self.released);
+        self.worker.stats.records += self.released.len() as u64;
+        for rec in self.released.drain(..) {
+            self.analysis.record(&rec);
+            self.report.record(&rec).map_err(self.oerr)?;
+        }
+        Ok(())
+    }
+}
+
+impl Dispatch for Inline<'_> {
+    fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
+        self.worker
+            .packet(pkt.link_type, pkt.data, pkt.cut_bytes(), pkt.ts, index);
+        self.drain()
+    }
+
+    fn end_of_file(&mut self, _index: u64) -> Result<(), Error> {
+        self.worker.flush();
+        self.drain()
+    }
+}
+
+fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
+    Ok(match path {
+        Some(p) => {
+            let f = std::fs::File::create(p).map_err(|e| Error::Output {
+                name: p.display().to_string(),
+                source: e,
+            })?;
+            Box::new(io::BufWriter::with_capacity(1 << 16, f))
+        }
+        None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
+    })
+}
+
+fn output_error(cfg: &Config) -> impl Fn(io::Error) -> Error + Sync + '_ {
+    move |e| {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Output {
+                name: cfg
+                    .output
+                    .as_ref()
+                    .map_or_else(|| "<stdout>".into(), |p| p.display().to_string()),
+                source: e,
+            }
+        }
+    }
+}
+
+fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
+    let out: Box<dyn Write + Send> = if cfg.discard {
+        Box::new(io::sink())
+    } else {
+        open_output(&cfg.output)?
+    };
+    Ok(match cfg.format {
+        Format::Table => Box::new(Table::new(out, cfg.color, cfg.top)),
+        Format::Jsonl => Box::new(Jsonl::new(out, cfg.flush_each)),
+        Format::Csv => Box::new(Csv::new(out, cfg.flush_each)),
+        Format::SummaryJson => Box::new(SummaryJson::new(out)),
+    })
+}
+
+/// Runs the analysis over every input and writes the report.
+pub fn run(cfg: &Config) -> Result<Verdict, Error> {
+    let mut report = make_report(cfg)?;
+    let aggregator = Aggregator::new(cfg.min_version);
+    let oerr = output_error(cfg);
+    let threads = cfg.threads.max(1);
+    let limits = FlowLimits {
+        max_handshake_bytes: cfg.max_handshake_bytes,
+    };
+    let analysis = || Analysis {
+        fallback: FallbackDetector::new(cfg.fallback_window),
+        aggregator: &aggregator,
+    };
+    let started = Instant::now();
+    let (inputs, workers, stalls) = if threads == 1 {
+        let mut inline = Inline {
+            worker: Worker::new(
+                cfg.max_flows,
+                cfg.max_buffered_bytes,
+                cfg.idle_timeout,
+                limits,
+            ),
+            analysis: analysis(),
+            report: report.as_mut(),
+            released: Vec::new(),
+            oerr: &oerr,
+        };
+        let inputs = read_all(cfg, &mut inline, &aggregator)?;
+        let mut stats = std::mem::take(&mut inline.worker.stats);
+        stats.flows = inline.worker.table_stats();
+        (inputs, vec![stats], 0)
+    } else {
+        std::thread::scope(|scope| -> Result<_, Error> {
+            let (out_tx, out_rx) = bounded::<Output>(threads * QUEUE);
+            // Only reports that list connections need the output thread.
+            let encoder = report.encoder();
+            let report_ref = report.as_mut();
+            let oerr_ref = &oerr;
+            let merger =
+                encoder.map(|_| scope.spawn(move || merge(threads, out_rx, report_ref, oerr_ref)));
+            let mut senders = Vec::new();
+            let mut handles = Vec::new();
+            let (spare_tx, spare_rx) = bounded::<Batch>(threads * (QUEUE + 2));
+            for id in 0..threads {
+                let (tx, rx) = bounded::<Batch>(QUEUE);
+                senders.push(tx);
+                let worker = Worker::new(
+                    cfg.max_flows.div_ceil(threads),
+                    cfg.max_buffered_bytes.div_ceil(threads),
+                    cfg.idle_timeout,
+                    limits,
+                );
+                let a = analysis();
+                let out = encoder.map(|e| (out_tx.clone(), e));
+                let spare = spare_tx.clone();
+                handles.push(scope.spawn(move || work(id, worker, a, rx, out, spare)));
+            }
+            drop(out_tx);
+            drop(spare_tx);
+            let mut pool = Pool {
+                batches: (0..threads).map(|_| Batch::default()).collect(),
+                last_sent: vec![0; threads],
+                senders,
+                stalls: 0,
+                skipped: BTreeMap::new(),
+                tcp: 0,
+                spare: spare_rx,
+            };
+            let read = read_all(cfg, &mut pool, &aggregator);
+            let stalls = pool.stalls;
+            let skipped = std::mem::take(&mut pool.skipped);
+            let tcp = pool.tcp;
+            drop(pool);
+            let stats: Vec<WorkerStats> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect();
+            let merged = match merger {
+                Some(m) => m
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into()))),
+                None => Ok(()),
+            };
+            let mut inputs = read?;
+            merged?;
+            for (skip, n) in skipped {
+                *inputs.capture.skipped.entry(skip).or_default() += n;
+            }
+            inputs.capture.tcp += tcp;
+            Ok((inputs, stats, stalls))
+        })?
+    };
+    let elapsed = started.elapsed();
+    let Inputs {
+        mut capture,
+        mut warnings,
+        errors,
+        read_ns,
+    } = inputs;
+    for w in &workers {
+        capture.tcp += w.tcp;
+        for (skip, n) in &w.skipped {
+            *capture.skipped.entry(*skip).or_default() += n;
+        }
+        capture.evicted_handshakes += w.evicted_handshakes;
+        capture.oversized_hellos += w.oversized_hellos;
+        capture.unreadable_hellos += w.unreadable_hellos;
+        capture.handshake += w.handshake;
+        capture.after_handshake += w.after_handshake;
+        capture.untracked += w.untracked;
+        capture.flows.created += w.flows.created;
+        capture.flows.evicted += w.flows.evicted;
+        capture.flows.expired += w.flows.expired;
+        capture.flows.peak += w.flows.peak;
+    }
+    let summary = aggregator.snapshot();
+    explain(&capture, &summary, &mut warnings);
+    let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
+    let run = Run {
+        summary: &summary,
+        capture: &capture,
+        warnings: &notices,
+    };
+    report.finish(&run).map_err(&oerr)?;
+    for w in &warnings {
+        if cfg.format != Format::Table || cfg.output.is_some() {
+            eprintln!("tlssniff: warning: {w}");
+        }
+    }
+    if cfg.stats {
+        let mut err = io::stderr().lock();
+        let _ = print_stats(
+            &mut err, &capture, &summary, &workers, read_ns, stalls, elapsed,
+        );
+    }
+    Ok(if !errors.is_empty() {
+        Verdict::InputErrors
+    } else if summary.totals.below_min > 0 {
+        Verdict::PolicyViolations
+    } else {
+        Verdict::Clean
+    })
+}
+
+/// Warnings a user should read: cut handshakes, evictions, unsupported links.
+fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>) {
+    let cut = summary.totals.cut_by_snaplen;
+    if cut > 0 {
+        let snaplens: Vec<String> = capture
+            .files
+            .iter()
+            .filter_map(|f| {
+                f.snaplen
+                    .filter(|s| *s < 65535)
+                    .map(|s| format!("{} ({s} bytes)", f.name))
+            })
+            .collect();
+        let which = if snaplens.is_empty() {
+            String::new()
+        } else {
+            format!(" snaplen: {};", snaplens.join(", "))
+        };
+        warnings.push(format!(
+            "{cut} handshake(s) were cut by the capture's snapshot length;{which} their versions and \
+             cipher suites may be incomplete (marked \"partial\"). Re-capture whole packets: \
+             `tcpdump -s 0`, `dumpcap -s 0`, or `pktmon start --capture --pkt-size 0` on Windows \
+             (pktmon keeps only 128 bytes by default)"
+        ));
+    }
+    if capture.evicted_handshakes > 0 {
+        warnings.push(format!(
+            "{} flows were evicted in the middle of their handshake because the flow table was \
+             full (--max-flows {}) or held too many bytes (--max-buffered-bytes); their \
+             connections may be reported incomplete. Raise the limits or lower --idle-timeout",
+            capture.evicted_handshakes, capture.max_flows
+        ));
+    }
+    if capture.oversized_hellos > 0 {
+        warnings.push(format!(
+            "{} handshake messages declared more bytes than --max-handshake-bytes and were not \
+             parsed (a hostile or broken peer, or raise the limit)",
+            capture.oversized_hellos
+        ));
+    }
+    if capture.unreadable_hellos > 0 {
+        warnings.push(format!(
+            "{} hellos were too broken to read and were skipped",
+            capture.unreadable_hellos
+        ));
+    }
+    for (skip, n) in &capture.skipped {
+        if let Skip::UnknownLinkType(lt) = skip {
+            warnings.push(format!(
+                "{n} packets have link type {lt}, which tlssniff does not decode (supported: \
+                 Ethernet, Linux SLL/SLL2, raw IP, NULL/LOOP)"
+            ));
+        }
+    }
+}

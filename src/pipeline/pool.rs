@@ -1,0 +1,392 @@
+//! The capture thread's side of the worker pool (routing, batches) and the
+//! threads around it: workers, and the output thread that merges their
+//! records by capture position.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+use super::{Analysis, Dispatch, Worker, WorkerStats};
+use crate::capture::Packet;
+use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
+use crate::error::Error;
+use crate::report::{Encoder, Report};
+use crate::time::Timestamp;
+
+/// Segments per batch sent to a worker.
+const BATCH: usize = 512;
+/// Batches queued per worker before the capture thread waits.
+pub(super) const QUEUE: usize = 8;
+/// Every this many packets, idle workers get an empty batch so that their
+/// watermark (and the merged output) moves on.
+const HEARTBEAT: u64 = 1 << 14;
+
+/// A segment in a batch: the header fields the capture thread decoded,
+/// and where its payload lies (in one of the batch's shared buffers, or in
+/// its own arena). A worker touches payload bytes only for flows still in
+/// their handshake.
+struct SegMeta {
+    ts: Timestamp,
+    index: u64,
+    src: Endpoint,
+    dst: Endpoint,
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    cut: u32,
+    /// Index into `Batch::chunks`, or `ARENA`.
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+const ARENA: u32 = u32::MAX;
+
+#[derive(Default)]
+pub(super) struct Batch {
+    chunks: Vec<Arc<Vec<u8>>>,
+    arena: Vec<u8>,
+    segs: Vec<SegMeta>,
+    /// The capture position after this batch.
+    next_index: u64,
+    now: Timestamp,
+    /// End every flow after this batch (end of a file).
+    flush: bool,
+}
+
+impl Batch {
+    fn payload(&self, m: &SegMeta) -> &[u8] {
+        let range = m.start as usize..(m.start as usize + m.len as usize);
+        let buf = if m.chunk == ARENA {
+            Some(&self.arena)
+        } else {
+            self.chunks.get(m.chunk as usize).map(|c| c.as_ref())
+        };
+        buf.and_then(|b| b.get(range)).unwrap_or_default()
+    }
+}
+
+/// Records from a worker, and how far it has got.
+pub(super) struct Output {
+    worker: usize,
+    /// (order, end offset in `bytes`) per record, in order.
+    records: Vec<(u64, usize)>,
+    bytes: Vec<u8>,
+    watermark: u64,
+}
+
+/// The capture thread's side of the worker pool.
+pub(super) struct Pool {
+    pub(super) senders: Vec<Sender<Batch>>,
+    pub(super) batches: Vec<Batch>,
+    pub(super) last_sent: Vec<u64>,
+    pub(super) stalls: u64,
+    /// What the capture thread's decoding found.
+    pub(super) skipped: BTreeMap<Skip, u64>,
+    pub(super) tcp: u64,
+    /// Emptied batches coming back from the workers, for reuse.
+    pub(super) spare: Receiver<Batch>,
+}
+
+/// The worker owning the IP pair of a flow: a symmetric hash, so both
+/// directions and every retry of a client to a server land together.
+fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
+    fn fold(ip: &IpAddr) -> u64 {
+        match ip {
+            IpAddr::V4(v4) => u64::from(u32::from(*v4)),
+            IpAddr::V6(v6) => {
+                let x = u128::from(*v6);
+                (x as u64) ^ ((x >> 64) as u64).rotate_left(17)
+            }
+        }
+    }
+    // Commutative combination, then a multiplicative mix.
+    let (x, y) = (fold(a), fold(b));
+    let h = (x ^ y).wrapping_add(x.wrapping_mul(y) | 1);
+    let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    ((h >> 32) % n as u64) as usize
+}
+
+impl Pool {
+    fn send(&mut self, w: usize, index: u64) -> Result<(), Error> {
+        let Some(batch) = self.batches.get_mut(w) else {
+            return Ok(());
+        };
+        let mut b = std::mem::take(batch);
+        b.next_index = index + 1;
+        self.last_sent[w] = index;
+        let Some(tx) = self.senders.get(w) else {
+            return Ok(());
+        };
+        match tx.try_send(b) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(b)) => {
+                self.stalls += 1;
+                tx.send(b).map_err(|_| self.closed())
+            }
+            Err(TrySendError::Disconnected(_)) => Err(self.closed()),
+        }
+    }
+
+    fn closed(&self) -> Error {
+        Error::Output {
+            name: "worker".into(),
+            source: io::Error::other("a parser worker stopped"),
+        }
+    }
+}
+
+impl Dispatch for Pool {
+    fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
+        let n = self.senders.len();
+        // Decoding here, where the bytes are still in this core's cache,
+        // leaves the workers only the header fields — and the payload of
+        // the few segments still in a handshake.
+        let seg = match decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+            Ok(seg) => seg,
+            Err(skip) => {
+                *self.skipped.entry(skip).or_default() += 1;
+                return Ok(());
+            }
+        };
+        self.tcp += 1;
+        let w = shard(&seg.src.ip, &seg.dst.ip, n);
+        let spare = &self.spare;
+        let Some(b) = self.batches.get_mut(w) else {
+            return Ok(());
+        };
+        if b.segs.capacity() == 0 {
+            if let Ok(mut reused) = spare.try_recv() {
+                reused.chunks.clear();
+                reused.arena.clear();
+                reused.segs.clear();
+                reused.flush = false;
+                *b = reused;
+            } else {
+                b.segs.reserve(BATCH);
+            }
+        }
+        // Point into the shared capture buffer when the payload lies in it.
+        let shared = pkt.owner.and_then(|o| {
+            let start = (seg.payload.as_ptr() as usize).checked_sub(o.as_ptr() as usize)?;
+            (start + seg.payload.len() <= o.len()).then_some((o, start))
+        });
+        let (chunk, start) = match shared {
+            Some((o, start)) => {
+                if !b.chunks.last().is_some_and(|c| Arc::ptr_eq(c, o)) {
+                    b.chunks.push(o.clone());
+                }
+                ((b.chunks.len() - 1) as u32, start)
+            }
+            None => {
+                let start = b.arena.len();
+                b.arena.extend_from_slice(seg.payload);
+                (ARENA, start)
+            }
+        };
+        b.segs.push(SegMeta {
+            ts: pkt.ts,
+            index,
+            src: seg.src,
+            dst: seg.dst,
+            seq: seg.seq,
+            ack: seg.ack,
+            flags: seg.flags,
+            cut: seg.cut,
+            chunk,
+            start: start as u32,
+            len: seg.payload.len() as u32,
+        });
+        b.now = pkt.ts;
+        if b.segs.len() >= BATCH {
+            self.send(w, index)?;
+        }
+        if index % HEARTBEAT == 0 {
+            for w in 0..n {
+                if index - self.last_sent[w] >= HEARTBEAT {
+                    if let Some(b) = self.batches.get_mut(w) {
+                        b.now = pkt.ts;
+                    }
+                    self.send(w, index)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end_of_file(&mut self, index: u64) -> Result<(), Error> {
+        for w in 0..self.senders.len() {
+            if let Some(b) = self.batches.get_mut(w) {
+                b.flush = true;
+            }
+            self.send(w, index)?;
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self, index: u64, now: Timestamp) -> Result<(), Error> {
+        for w in 0..self.senders.len() {
+            if let Some(b) = self.batches.get_mut(w) {
+                b.now = b.now.max(now);
+            }
+            self.send(w, index)?;
+        }
+        Ok(())
+    }
+}
+
+/// A worker thread: batches in; records into the aggregate and, for reports
+/// that list connections, encoded records with watermarks out.
+pub(super) fn work(
+    id: usize,
+    mut worker: Worker,
+    mut analysis: Analysis<'_>,
+    rx: Receiver<Batch>,
+    tx: Option<(Sender<Output>, Encoder)>,
+    spare: Sender<Batch>,
+) -> WorkerStats {
+    let mut released = Vec::new();
+    for batch in rx {
+        let started = Instant::now();
+        for m in &batch.segs {
+            let seg = Segment {
+                src: m.src,
+                dst: m.dst,
+                seq: m.seq,
+                ack: m.ack,
+                flags: m.flags,
+                payload: batch.payload(m),
+                cut: m.cut,
+            };
+            worker.segment(&seg, m.ts, m.index);
+        }
+        worker.expire(batch.now);
+        if batch.flush {
+            worker.flush();
+        }
+        worker.release(&mut released);
+        worker.stats.records += released.len() as u64;
+        let mut out = Output {
+            worker: id,
+            records: Vec::new(),
+            bytes: Vec::new(),
+            watermark: worker.watermark(batch.next_index),
+        };
+        for rec in released.drain(..) {
+            analysis.record(&rec);
+            if let Some((_, encoder)) = &tx {
+                encoder.encode(&rec, &mut out.bytes);
+                out.records.push((rec.order, out.bytes.len()));
+            }
+        }
+        worker.stats.busy_ns += started.elapsed().as_nanos() as u64;
+        // Let the capture buffers go, and hand the batch back for reuse.
+        let mut batch = batch;
+        batch.chunks.clear();
+        let _ = spare.try_send(batch);
+        if let Some((tx, _)) = &tx {
+            if tx.send(out).is_err() {
+                break;
+            }
+        }
+    }
+    worker.stats.flows = worker.table_stats();
+    worker.stats
+}
+
+/// One worker's encoded records waiting to be written.
+#[derive(Default)]
+struct Pending {
+    outputs: VecDeque<Output>,
+    /// Records of the front output already written.
+    next: usize,
+}
+
+impl Pending {
+    /// The order of the next record, if any.
+    fn head(&mut self) -> Option<u64> {
+        loop {
+            let front = self.outputs.front()?;
+            if let Some(&(order, _)) = front.records.get(self.next) {
+                return Some(order);
+            }
+            self.outputs.pop_front();
+            self.next = 0;
+        }
+    }
+
+    /// The next record's bytes; advances.
+    fn take(&mut self) -> Option<&[u8]> {
+        let front = self.outputs.front()?;
+        let start = match self.next {
+            0 => 0,
+            n => front.records.get(n - 1)?.1,
+        };
+        let end = front.records.get(self.next)?.1;
+        self.next += 1;
+        front.bytes.get(start..end)
+    }
+}
+
+/// The output thread: merges the workers' ordered streams by capture
+/// position, releasing a record once every worker's watermark has passed it.
+pub(super) fn merge(
+    workers: usize,
+    rx: Receiver<Output>,
+    report: &mut (dyn Report + Send),
+    oerr: &dyn Fn(io::Error) -> Error,
+) -> Result<(), Error> {
+    let mut pending: Vec<Pending> = (0..workers).map(|_| Pending::default()).collect();
+    let mut marks = vec![0u64; workers];
+    let emit = |pending: &mut Vec<Pending>, limit: u64, report: &mut (dyn Report + Send)| {
+        loop {
+            let next = pending
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| p.head().map(|o| (o, i)))
+                .min();
+            match next {
+                Some((order, i)) if order < limit => {
+                    if let Some(bytes) = pending.get_mut(i).and_then(Pending::take) {
+                        report.encoded(bytes).map_err(oerr)?;
+                    }
+                }
+                _ => return Ok::<(), Error>(()),
+            }
+        }
+    };
+    for out in rx.iter() {
+        if let Some(m) = marks.get_mut(out.worker) {
+            *m = (*m).max(out.watermark);
+        }
+        if let Some(p) = pending.get_mut(out.worker) {
+            p.outputs.push_back(out);
+        }
+        let limit = marks.iter().copied().min().unwrap_or(0);
+        emit(&mut pending, limit, report)?;
+    }
+    emit(&mut pending, u64::MAX, report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn shard_is_symmetric_and_in_range() {
+        for i in 0..200u32 {
+            let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i * 7919));
+            let b = IpAddr::V4(Ipv4Addr::from(0xc0a8_0001 + i));
+            for n in 1..9 {
+                let s = shard(&a, &b, n);
+                assert_eq!(s, shard(&b, &a, n));
+                assert!(s < n);
+            }
+        }
+    }
+}

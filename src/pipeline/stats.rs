@@ -1,0 +1,104 @@
+//! Benchmark figures: `--stats`, and the floor probe of `tlssniff bench --floor`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::WorkerStats;
+use crate::analysis::accounting::CaptureStats;
+use crate::analysis::aggregate::Summary;
+use crate::capture::file::CaptureFile;
+use crate::decode::{self};
+use crate::error::Error;
+use crate::flow::FlowKey;
+
+/// `--stats`: throughput and where the time went.
+pub(super) fn print_stats(
+    out: &mut dyn Write,
+    capture: &CaptureStats,
+    summary: &Summary,
+    workers: &[WorkerStats],
+    read_ns: u64,
+    stalls: u64,
+    elapsed: std::time::Duration,
+) -> io::Result<()> {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let hs = summary.totals.connections;
+    writeln!(
+        out,
+        "stats: {} packets in {:.3} s: {:.0} packets/s, {:.3} Gbit/s, {:.0} handshakes/s",
+        capture.packets,
+        secs,
+        capture.packets as f64 / secs,
+        capture.bytes as f64 * 8.0 / secs / 1e9,
+        hs as f64 / secs
+    )?;
+    writeln!(
+        out,
+        "stats: {} TLS connections, {} ClientHello messages",
+        summary.totals.connections, summary.totals.client_hellos
+    )?;
+    writeln!(
+        out,
+        "stats: capture thread (read, route) {:.3} s; channel stalls {stalls}",
+        read_ns as f64 / 1e9
+    )?;
+    if let Some(kib) = peak_rss_kib() {
+        writeln!(out, "stats: peak memory (RSS) {} MiB", kib / 1024)?;
+    }
+    let total: u64 = workers.iter().map(|w| w.segments).sum::<u64>().max(1);
+    for (i, w) in workers.iter().enumerate() {
+        writeln!(
+            out,
+            "stats: worker {i}: {} segments ({:.1}%), {} in handshakes, {} records, busy {:.3} s, peak flows {}",
+            w.segments,
+            w.segments as f64 * 100.0 / total as f64,
+            w.handshake,
+            w.records,
+            w.busy_ns as f64 / 1e9,
+            w.flows.peak
+        )?;
+    }
+    Ok(())
+}
+
+/// The process's peak resident memory (Linux: VmHWM), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The floor probe: walk the records, decode the headers, hash the flows —
+/// nothing else. Returns (packets, bytes, seconds).
+pub fn floor(inputs: &[PathBuf]) -> Result<(u64, u64, f64), Error> {
+    if std::env::var_os("TLSSNIFF_WALK_ONLY").is_some() {
+        let started = Instant::now();
+        let (mut packets, mut bytes) = (0u64, 0u64);
+        for path in inputs {
+            let mut file = CaptureFile::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+            while let Ok(Some(pkt)) = file.next_packet() {
+                packets += 1;
+                bytes += pkt.data.len() as u64;
+            }
+        }
+        return Ok((packets, bytes, started.elapsed().as_secs_f64()));
+    }
+    use std::hash::BuildHasher;
+    let hasher = hashlink::DefaultHashBuilder::default();
+    let started = Instant::now();
+    let (mut packets, mut bytes, mut mix) = (0u64, 0u64, 0u64);
+    for path in inputs {
+        let mut file = CaptureFile::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+        while let Ok(Some(pkt)) = file.next_packet() {
+            packets += 1;
+            bytes += pkt.data.len() as u64;
+            if let Ok(seg) = decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+                let (key, _) = FlowKey::new(seg.src, seg.dst);
+                mix ^= hasher.hash_one(key);
+            }
+        }
+    }
+    std::hint::black_box(mix);
+    Ok((packets, bytes, started.elapsed().as_secs_f64()))
+}

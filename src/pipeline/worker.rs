@@ -1,0 +1,239 @@
+//! A parser worker: owns a set of flows and turns their segments into
+//! connection records, in ClientHello order.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::connection::{ConnectionRecord, End, FlowLimits, Tracker};
+use crate::analysis::order::Reorder;
+use crate::capture::LinkType;
+use crate::decode::{self, Segment, Skip, TcpFlags};
+use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
+use crate::time::{Duration, Timestamp};
+use crate::tls::scanner::Malformed;
+
+enum FlowState {
+    Tracking(Box<Tracker>),
+    /// The handshake is known; later packets are dropped at lookup. The
+    /// sides that sent a FIN are remembered so that the entry can go when
+    /// the connection closes.
+    Done {
+        fin: [bool; 2],
+    },
+}
+
+/// What a worker did with the packets it was given.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerStats {
+    /// Packets decoded here that carried no TCP segment, by reason.
+    pub skipped: BTreeMap<Skip, u64>,
+    /// Packets decoded here that carried a TCP segment.
+    pub tcp: u64,
+    /// Segments handed to the worker.
+    pub segments: u64,
+    /// ... that went to a flow still in its handshake,
+    pub handshake: u64,
+    /// ... were dropped because the flow's handshake was known,
+    pub after_handshake: u64,
+    /// ... or carried nothing for an unknown flow.
+    pub untracked: u64,
+    pub records: u64,
+    /// Flows evicted from a full table before their handshake was known.
+    pub evicted_handshakes: u64,
+    /// Hellos declaring more bytes than --max-handshake-bytes (not parsed).
+    pub oversized_hellos: u64,
+    /// Hellos too short or broken to read at all.
+    pub unreadable_hellos: u64,
+    /// Time spent processing (benchmarks only).
+    pub busy_ns: u64,
+    pub flows: TableStats,
+}
+
+/// Owns a set of flows: turns their segments into connection records.
+pub struct Worker {
+    table: FlowTable<FlowState>,
+    pub(super) limits: FlowLimits,
+    pub(super) reorder: Reorder,
+    pub(super) completed: bool,
+    /// Bytes the flows hold now, and the most they may.
+    pub(super) buffered: usize,
+    pub(super) max_buffered: usize,
+    pub stats: WorkerStats,
+}
+
+impl Worker {
+    pub fn new(
+        max_flows: usize,
+        max_buffered: usize,
+        idle_timeout: Duration,
+        limits: FlowLimits,
+    ) -> Worker {
+        Worker {
+            table: FlowTable::new(max_flows, idle_timeout),
+            limits,
+            reorder: Reorder::default(),
+            completed: false,
+            buffered: 0,
+            max_buffered,
+            stats: WorkerStats::default(),
+        }
+    }
+
+    fn end(&mut self, key: &FlowKey, state: FlowState, end: End) {
+        if let FlowState::Tracking(t) = state {
+            self.buffered = self.buffered.saturating_sub(t.buffered());
+            let order = t.order();
+            if let Some(m) = t.malformed() {
+                match m {
+                    Malformed::HandshakeTooLong { .. } => self.stats.oversized_hellos += 1,
+                    Malformed::BadHello => self.stats.unreadable_hellos += 1,
+                }
+            }
+            match t.finish(key, end) {
+                Some(rec) => self.reorder.complete(rec),
+                None => {
+                    if let Some(o) = order {
+                        self.reorder.abandon(o);
+                    }
+                }
+            }
+            self.completed = true;
+        }
+    }
+
+    /// Ends the flows idle at capture time `now`.
+    pub fn expire(&mut self, now: Timestamp) {
+        while let Some((key, state)) = self.table.pop_idle(now) {
+            self.end(&key, state, End::Idle);
+        }
+    }
+
+    /// One decoded segment at capture time `ts`, packet `index`.
+    pub fn segment(&mut self, seg: &Segment<'_>, ts: Timestamp, index: u64) {
+        self.stats.segments += 1;
+        self.expire(ts);
+        let (key, side) = FlowKey::new(seg.src, seg.dst);
+        let opening_syn = seg.flags.contains(TcpFlags::SYN) && !seg.flags.contains(TcpFlags::ACK);
+        let limits = self.limits;
+        let state = match self.table.lookup(&key, ts) {
+            Lookup::Active(state) => state,
+            found => {
+                if matches!(found, Lookup::Idle) {
+                    if let Some(old) = self.table.remove(&key) {
+                        self.end(&key, old, End::Idle);
+                    }
+                }
+                let carries = !seg.payload.is_empty() || seg.cut > 0;
+                if !carries && !seg.flags.contains(TcpFlags::SYN) {
+                    self.stats.untracked += 1;
+                    return;
+                }
+                let fresh = FlowState::Tracking(Box::new(Tracker::new(limits)));
+                if let Some((old_key, old)) = self.table.insert(key, fresh, ts) {
+                    if matches!(old, FlowState::Tracking(_)) {
+                        self.stats.evicted_handshakes += 1;
+                    }
+                    self.end(&old_key, old, End::Evicted);
+                }
+                let Lookup::Active(state) = self.table.lookup(&key, ts) else {
+                    return;
+                };
+                state
+            }
+        };
+        if let FlowState::Done { fin } = state {
+            if !opening_syn {
+                self.stats.after_handshake += 1;
+                if seg.flags.contains(TcpFlags::FIN) {
+                    fin[side.index()] = true;
+                }
+                if seg.flags.contains(TcpFlags::RST) || fin.iter().all(|f| *f) {
+                    self.table.remove(&key);
+                }
+                return;
+            }
+            // A new connection on a 4-tuple whose last one is over.
+            *state = FlowState::Tracking(Box::new(Tracker::new(limits)));
+        }
+        let FlowState::Tracking(tracker) = state else {
+            return;
+        };
+        let mut ended = None;
+        if opening_syn && tracker.is_new_connection(side, seg.seq) {
+            ended = Some(std::mem::replace(tracker, Box::new(Tracker::new(limits))));
+        }
+        self.stats.handshake += 1;
+        let before = tracker.buffered();
+        let step = tracker.on_segment(seg, side, ts, index);
+        self.buffered = (self.buffered + tracker.buffered()).saturating_sub(before);
+        if let Some(order) = step.opened {
+            self.reorder.open(order);
+        }
+        let finished = match step.end {
+            Some(end) => match std::mem::replace(state, FlowState::Done { fin: [false; 2] }) {
+                FlowState::Tracking(t) => Some((t, end)),
+                FlowState::Done { .. } => None,
+            },
+            None => None,
+        };
+        if let Some(old) = ended {
+            self.end(&key, FlowState::Tracking(old), End::Reused);
+        }
+        if let Some((t, end)) = finished {
+            // A closed connection leaves nothing to drop: forget it. One
+            // whose handshake is merely known stays, so that its data is
+            // dropped at lookup.
+            if matches!(end, End::Fin | End::Reset) {
+                self.table.remove(&key);
+            }
+            self.end(&key, FlowState::Tracking(t), end);
+        }
+        // Over the memory budget: the oldest flows go first.
+        while self.buffered > self.max_buffered {
+            let Some((old_key, old)) = self.table.evict_front() else {
+                break;
+            };
+            if matches!(old, FlowState::Tracking(_)) {
+                self.stats.evicted_handshakes += 1;
+            }
+            self.end(&old_key, old, End::Evicted);
+        }
+    }
+
+    /// One captured frame: decode, count, and process.
+    pub fn packet(&mut self, link: LinkType, data: &[u8], cut: u32, ts: Timestamp, index: u64) {
+        match decode::decode(link, data, cut) {
+            Ok(seg) => {
+                self.stats.tcp += 1;
+                self.segment(&seg, ts, index);
+            }
+            Err(skip) => *self.stats.skipped.entry(skip).or_default() += 1,
+        }
+    }
+
+    /// Ends every flow (end of a capture file).
+    pub fn flush(&mut self) {
+        let flows: Vec<_> = self.table.drain().collect();
+        for (key, state) in flows {
+            self.end(&key, state, End::CaptureEnd);
+        }
+    }
+
+    /// Moves records that are ready, in output order, into `out`.
+    pub fn release(&mut self, out: &mut Vec<ConnectionRecord>) {
+        if self.completed {
+            self.completed = false;
+            self.reorder.release(out);
+        }
+    }
+
+    pub fn table_stats(&self) -> TableStats {
+        self.table.stats
+    }
+
+    /// No record this worker releases later has an order below this.
+    pub fn watermark(&self, next_index: u64) -> u64 {
+        self.reorder
+            .first_open()
+            .map_or(next_index, |o| o.min(next_index))
+    }
+}
