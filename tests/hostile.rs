@@ -74,6 +74,30 @@ fn client_hello_lengths_pointing_past_the_end() {
     assert_eq!(v["connections"], 1);
 }
 
+/// Half a ClientHello and then silence: no record, but the flow is counted
+/// and the user is told why nothing was reported for it.
+#[test]
+fn a_client_hello_that_never_finishes_is_counted() {
+    let (body, _) = fixture_hellos("tls12.pcap");
+    let whole = tls_records(22, &client_hello_message(&body));
+    let (v, err) = run_conversation(
+        "unfinished",
+        &[(true, whole[..whole.len() / 2].to_vec())],
+        &[],
+    );
+    assert_eq!(v["connections"], 0, "{v}");
+    assert_eq!(v["capture"]["unfinished_hellos"], 1, "{v}");
+    assert!(
+        err.contains("1 flows ended inside their first hello"),
+        "{err}"
+    );
+    // The whole hello: a record, nothing unfinished.
+    let (v, err) = run_conversation("finished", &[(true, whole)], &[]);
+    assert_eq!(v["connections"], 1, "{v}");
+    assert_eq!(v["capture"]["unfinished_hellos"], 0, "{v}");
+    assert!(!err.contains("first hello"), "{err}");
+}
+
 #[test]
 fn ten_thousand_extensions() {
     let (body, server) = fixture_hellos("tls12.pcap");
@@ -329,6 +353,11 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
     assert!(
         err.contains("evicted in the middle of their handshake"),
         "{err}"
+    );
+    // Evicted or still open at the end, every flow ended inside its hello.
+    assert_eq!(
+        v["capture"]["unfinished_hellos"].as_u64(),
+        Some(u64::from(flows))
     );
     let rss: u64 = err
         .lines()

@@ -54,6 +54,8 @@ pub struct CaptureStats {
     pub oversized_hellos: u64,
     /// Hellos too broken to read.
     pub unreadable_hellos: u64,
+    /// Flows that ended, without a record, inside their first hello.
+    pub unfinished_hellos: u64,
     /// Live capture: libpcap's counters per interface.
     pub interfaces: Vec<InterfaceStats>,
     pub max_flows: usize,

@@ -408,6 +408,11 @@ impl Tracker {
         }
     }
 
+    /// Some hello of this flow has begun and not ended.
+    pub fn hello_unfinished(&self) -> bool {
+        self.dirs.iter().any(|d| d.scanner.hello_unfinished())
+    }
+
     /// Bytes this flow holds (for memory accounting).
     pub fn buffered(&self) -> usize {
         self.dirs

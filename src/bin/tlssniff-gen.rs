@@ -15,7 +15,12 @@
 //! tlssniff-gen --size-mb 1000 -o bulk.pcap              # ~1 GB, ~4 % handshake packets
 //! tlssniff-gen --handshake-only --connections 200000 -o hs.pcap
 //! tlssniff-gen --format pcapng --size-mb 100 -o bulk.pcapng
+//! tlssniff-gen --half-open --connections 1000000 -o flood.pcap
 //! ```
+//!
+//! `--half-open` makes a flood of handshakes that never complete: each
+//! connection replays its template up to the first client segment with
+//! payload (the ClientHello), cut to half its length, and then goes silent.
 
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{BufWriter, Write};
@@ -48,6 +53,9 @@ struct Args {
     /// No bulk data: handshakes only (parsing dominates).
     #[arg(long)]
     handshake_only: bool,
+    /// A flood of half-open flows: each stops inside its ClientHello.
+    #[arg(long, conflicts_with = "handshake_only")]
+    half_open: bool,
     /// Mean bulk packets (data and ACKs) per connection (heavy-tailed).
     #[arg(long, default_value_t = 440)]
     bulk_segments: u64,
@@ -94,6 +102,8 @@ struct Template {
     close_at: usize,
     /// Whether the handshake completed (bulk data only then).
     established: bool,
+    /// Index of the first client packet with payload (the ClientHello).
+    first_client_payload: Option<usize>,
 }
 
 fn tcp_of(frame: &[u8]) -> Option<(Ipv4Header, TcpHeader, usize)> {
@@ -169,7 +179,11 @@ fn load_templates(paths: &[PathBuf]) -> Vec<Template> {
                 .filter(|p| !p.from_client)
                 .filter_map(|p| tcp_of(&p.frame).map(|(_, _, n)| n))
                 .sum();
+            let first_client_payload = packets
+                .iter()
+                .position(|p| p.from_client && tcp_of(&p.frame).is_some_and(|(_, _, n)| n > 0));
             out.push(Template {
+                first_client_payload,
                 close_at,
                 established: server_bytes > 200,
                 packets,
@@ -277,10 +291,15 @@ impl Writer {
 }
 
 /// Rewrites a template frame for connection `c`.
-fn rewrite(c: &Conn, p: &TemplatePacket, after_bulk: bool) -> Option<Vec<u8>> {
-    let (mut ip, mut tcp, _) = tcp_of(&p.frame)?;
+/// With `half`, only the first half of the payload is kept.
+fn rewrite(c: &Conn, p: &TemplatePacket, after_bulk: bool, half: bool) -> Option<Vec<u8>> {
+    let (mut ip, mut tcp, len) = tcp_of(&p.frame)?;
     let payload_start = 14 + ip.header_len() + tcp.header_len();
-    let payload = p.frame.get(payload_start..)?;
+    let payload = if half {
+        p.frame.get(payload_start..payload_start + len / 2)?
+    } else {
+        p.frame.get(payload_start..)?
+    };
     let shift = if after_bulk { c.bulk_bytes } else { 0 };
     if p.from_client {
         ip.source = c.client_ip;
@@ -385,7 +404,10 @@ fn run(args: Args) -> std::io::Result<()> {
             templates.push(dir.join(name));
         }
     }
-    let templates = load_templates(&templates);
+    let mut templates = load_templates(&templates);
+    if args.half_open {
+        templates.retain(|t| t.first_client_payload.is_some());
+    }
     if templates.is_empty() {
         return Err(std::io::Error::other("no usable template connection"));
     }
@@ -425,15 +447,22 @@ fn run(args: Args) -> std::io::Result<()> {
             } else {
                 2 + (rng.unit().powi(3) * 4094.0) as u32
             };
-            let client_ip = [10, 77, (client_id >> 8) as u8, client_id as u8];
-            let (client_ip, client_port) = if rng.below(50) == 0 && !closed.is_empty() {
+            let client_ip = if args.half_open {
+                // A flood: a new address for every connection.
+                let n = started.to_be_bytes();
+                [10, 80u8.saturating_add(n[5]), n[6], n[7]]
+            } else {
+                [10, 77, (client_id >> 8) as u8, client_id as u8]
+            };
+            let reuse = !args.half_open && rng.below(50) == 0 && !closed.is_empty();
+            let (client_ip, client_port) = if reuse {
                 closed.swap_remove(rng.below(closed.len() as u64) as usize)
             } else {
                 let p = next_port.entry(client_ip).or_insert(20_000);
                 *p = if *p >= 65_000 { 20_000 } else { *p + 1 };
                 (client_ip, *p)
             };
-            let bulk = if args.handshake_only || !templates[t].established {
+            let bulk = if args.handshake_only || args.half_open || !templates[t].established {
                 0
             } else {
                 // Pareto(alpha 1.5) with the requested mean.
@@ -481,10 +510,16 @@ fn run(args: Args) -> std::io::Result<()> {
             c.bulk_phase_us += 20 + rng.below(60);
         } else if let Some(p) = t.packets.get(c.next_template) {
             let after = c.next_template >= t.close_at;
-            if let Some(f) = rewrite(c, p, after) {
+            let cut = args.half_open && t.first_client_payload == Some(c.next_template);
+            if let Some(f) = rewrite(c, p, after, cut) {
                 w.packet(ts, &f)?;
             }
-            c.next_template += 1;
+            // A half-open connection goes silent after its cut hello.
+            c.next_template = if cut {
+                t.packets.len()
+            } else {
+                c.next_template + 1
+            };
         }
         match t.packets.get(c.next_template) {
             Some(p) if !(c.next_template == t.close_at && c.bulk_sent < c.bulk) => {
@@ -495,6 +530,7 @@ fn run(args: Args) -> std::io::Result<()> {
                 c.next_us = ts + 20 + rng.below(60);
                 queue.push(Due(std::cmp::Reverse((c.next_us, id))));
             }
+            None if args.half_open => active[id as usize] = None,
             None => {
                 closed.push((c.client_ip, c.client_port));
                 if closed.len() > 4096 {

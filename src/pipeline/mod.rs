@@ -370,6 +370,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.evicted_handshakes += w.evicted_handshakes;
         capture.oversized_hellos += w.oversized_hellos;
         capture.unreadable_hellos += w.unreadable_hellos;
+        capture.unfinished_hellos += w.unfinished_hellos;
         capture.handshake += w.handshake;
         capture.after_handshake += w.after_handshake;
         capture.untracked += w.untracked;
@@ -451,6 +452,14 @@ fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>
         warnings.push(format!(
             "{} hellos were too broken to read and were skipped",
             capture.unreadable_hellos
+        ));
+    }
+    if capture.unfinished_hellos > 0 {
+        warnings.push(format!(
+            "{} flows ended inside their first hello and have no record: the rest of it never \
+             came (lost before the capture point, a capture that began or stopped mid-handshake, \
+             an eviction, or half-open connections from a flood or a scanner)",
+            capture.unfinished_hellos
         ));
     }
     for (skip, n) in &capture.skipped {

@@ -43,6 +43,8 @@ pub struct WorkerStats {
     pub oversized_hellos: u64,
     /// Hellos too short or broken to read at all.
     pub unreadable_hellos: u64,
+    /// Flows that ended, without a record, inside their first hello.
+    pub unfinished_hellos: u64,
     /// Time spent processing (benchmarks only).
     pub busy_ns: u64,
     pub flows: TableStats,
@@ -88,9 +90,13 @@ impl Worker {
                     Malformed::BadHello => self.stats.unreadable_hellos += 1,
                 }
             }
+            let unfinished = t.hello_unfinished();
             match t.finish(key, end) {
                 Some(rec) => self.reorder.complete(rec),
                 None => {
+                    if unfinished {
+                        self.stats.unfinished_hellos += 1;
+                    }
                     if let Some(o) = order {
                         self.reorder.abandon(o);
                     }

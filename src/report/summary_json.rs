@@ -127,6 +127,7 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         "evicted_in_handshake": c.evicted_handshakes,
         "oversized_hellos": c.oversized_hellos,
         "unreadable_hellos": c.unreadable_hellos,
+        "unfinished_hellos": c.unfinished_hellos,
         "interfaces": c.interfaces.iter().map(|i| json!({
             "name": i.name,
             "link_type": i.link_type.map(|l| l.to_string()),

@@ -170,6 +170,11 @@ impl Scanner {
         self.tls13 = true;
     }
 
+    /// A hello has begun and not ended: its remaining bytes never came.
+    pub fn hello_unfinished(&self) -> bool {
+        self.hs.in_msg && self.hs.collect
+    }
+
     /// Bytes buffered by this scanner (for memory accounting).
     pub fn buffered(&self) -> usize {
         self.window.capacity() + self.hs.buf.capacity()
