@@ -366,7 +366,18 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
         .and_then(|n| n.parse().ok())
         .expect("peak memory line");
     assert!(rss < 300, "peak RSS {rss} MiB");
-    eprintln!("flood: {flows} half-open flows in {elapsed:?}, peak RSS {rss} MiB");
+    // What a flow costs before its hello bytes: kept under 1 KiB.
+    let state = err
+        .lines()
+        .find_map(|l| l.strip_prefix("stats: flow state: "))
+        .expect("flow state line");
+    let bytes: Vec<usize> = state
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .take(2)
+        .collect();
+    assert!(bytes.len() == 2 && bytes[0] + bytes[1] < 1024, "{state}");
+    eprintln!("flood: {flows} half-open flows in {elapsed:?}, peak RSS {rss} MiB; {state}");
 }
 
 /// Flows that each hold a 58 KiB out-of-order backlog behind a hole that is

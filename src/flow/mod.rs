@@ -117,6 +117,14 @@ impl<T> FlowTable<T> {
         self.map.len()
     }
 
+    /// Bytes one flow takes in the table, besides what its value owns: the
+    /// map's node (key, slot, two links) and its hash-table cell (a node
+    /// pointer and a control byte).
+    pub const fn entry_bytes() -> usize {
+        use std::mem::size_of;
+        size_of::<FlowKey>() + size_of::<Slot<T>>() + 3 * size_of::<usize>() + 1
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

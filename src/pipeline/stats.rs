@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::WorkerStats;
+use super::{Worker, WorkerStats};
 use crate::analysis::accounting::CaptureStats;
 use crate::analysis::aggregate::Summary;
 use crate::capture::file::CaptureFile;
@@ -46,6 +46,13 @@ pub(super) fn print_stats(
     if let Some(kib) = peak_rss_kib() {
         writeln!(out, "stats: peak memory (RSS) {} MiB", kib / 1024)?;
     }
+    let (entry, tracker) = Worker::flow_state_bytes();
+    writeln!(
+        out,
+        "stats: flow state: {entry}-byte table entry + {tracker}-byte tracker per flow in its \
+         handshake, + the hello bytes it holds; peak flows {}",
+        capture.flows.peak
+    )?;
     let total: u64 = workers.iter().map(|w| w.segments).sum::<u64>().max(1);
     for (i, w) in workers.iter().enumerate() {
         writeln!(

@@ -232,6 +232,15 @@ impl Worker {
         }
     }
 
+    /// Bytes of state per flow in its handshake, besides the hello bytes it
+    /// buffers: the table entry, and the tracker it owns.
+    pub const fn flow_state_bytes() -> (usize, usize) {
+        (
+            FlowTable::<FlowState>::entry_bytes(),
+            std::mem::size_of::<Tracker>(),
+        )
+    }
+
     pub fn table_stats(&self) -> TableStats {
         self.table.stats
     }
