@@ -15,12 +15,14 @@
 //! tlssniff-gen --size-mb 1000 -o bulk.pcap              # ~1 GB, ~4 % handshake packets
 //! tlssniff-gen --handshake-only --connections 200000 -o hs.pcap
 //! tlssniff-gen --format pcapng --size-mb 100 -o bulk.pcapng
-//! tlssniff-gen --half-open --connections 1000000 -o flood.pcap
+//! tlssniff-gen --flood half-open --connections 1000000 -o flood.pcap
 //! ```
 //!
-//! `--half-open` makes a flood of handshakes that never complete: each
-//! connection replays its template up to the first client segment with
-//! payload (the ClientHello), cut to half its length, and then goes silent.
+//! `--flood` makes a flood of handshakes that never complete, each from a
+//! client address of its own: `half-open` replays each template up to its
+//! first client segment with payload (the ClientHello), cut to half its
+//! length, then goes silent; `hellos` replays it up to the server's first
+//! answer (whole ClientHellos that are never answered).
 
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{BufWriter, Write};
@@ -53,9 +55,9 @@ struct Args {
     /// No bulk data: handshakes only (parsing dominates).
     #[arg(long)]
     handshake_only: bool,
-    /// A flood of half-open flows: each stops inside its ClientHello.
-    #[arg(long, conflicts_with = "handshake_only")]
-    half_open: bool,
+    /// A flood of unanswered handshakes, one client address each.
+    #[arg(long, value_enum, conflicts_with = "handshake_only")]
+    flood: Option<Flood>,
     /// Mean bulk packets (data and ACKs) per connection (heavy-tailed).
     #[arg(long, default_value_t = 440)]
     bulk_segments: u64,
@@ -67,6 +69,14 @@ struct Args {
     /// Template captures (Ethernet, IPv4).
     #[arg(long = "template", value_name = "FILE")]
     templates: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Flood {
+    /// SYN, then half a ClientHello, then nothing.
+    HalfOpen,
+    /// SYN, then a whole ClientHello that is never answered.
+    Hellos,
 }
 
 /// xorshift64*: small, fast, reproducible.
@@ -104,6 +114,8 @@ struct Template {
     established: bool,
     /// Index of the first client packet with payload (the ClientHello).
     first_client_payload: Option<usize>,
+    /// Index of the first server packet with payload (its answer).
+    first_server_payload: Option<usize>,
 }
 
 fn tcp_of(frame: &[u8]) -> Option<(Ipv4Header, TcpHeader, usize)> {
@@ -179,11 +191,14 @@ fn load_templates(paths: &[PathBuf]) -> Vec<Template> {
                 .filter(|p| !p.from_client)
                 .filter_map(|p| tcp_of(&p.frame).map(|(_, _, n)| n))
                 .sum();
-            let first_client_payload = packets
-                .iter()
-                .position(|p| p.from_client && tcp_of(&p.frame).is_some_and(|(_, _, n)| n > 0));
+            let first_payload = |from_client: bool| {
+                packets.iter().position(|p| {
+                    p.from_client == from_client && tcp_of(&p.frame).is_some_and(|(_, _, n)| n > 0)
+                })
+            };
             out.push(Template {
-                first_client_payload,
+                first_client_payload: first_payload(true),
+                first_server_payload: first_payload(false),
                 close_at,
                 established: server_bytes > 200,
                 packets,
@@ -405,8 +420,14 @@ fn run(args: Args) -> std::io::Result<()> {
         }
     }
     let mut templates = load_templates(&templates);
-    if args.half_open {
-        templates.retain(|t| t.first_client_payload.is_some());
+    match args.flood {
+        Some(Flood::HalfOpen) => templates.retain(|t| t.first_client_payload.is_some()),
+        Some(Flood::Hellos) => templates.retain(|t| {
+            t.first_client_payload
+                .zip(t.first_server_payload)
+                .is_some_and(|(c, s)| c < s)
+        }),
+        None => {}
     }
     if templates.is_empty() {
         return Err(std::io::Error::other("no usable template connection"));
@@ -447,14 +468,14 @@ fn run(args: Args) -> std::io::Result<()> {
             } else {
                 2 + (rng.unit().powi(3) * 4094.0) as u32
             };
-            let client_ip = if args.half_open {
+            let client_ip = if args.flood.is_some() {
                 // A flood: a new address for every connection.
                 let n = started.to_be_bytes();
                 [10, 80u8.saturating_add(n[5]), n[6], n[7]]
             } else {
                 [10, 77, (client_id >> 8) as u8, client_id as u8]
             };
-            let reuse = !args.half_open && rng.below(50) == 0 && !closed.is_empty();
+            let reuse = args.flood.is_none() && rng.below(50) == 0 && !closed.is_empty();
             let (client_ip, client_port) = if reuse {
                 closed.swap_remove(rng.below(closed.len() as u64) as usize)
             } else {
@@ -462,7 +483,7 @@ fn run(args: Args) -> std::io::Result<()> {
                 *p = if *p >= 65_000 { 20_000 } else { *p + 1 };
                 (client_ip, *p)
             };
-            let bulk = if args.handshake_only || args.half_open || !templates[t].established {
+            let bulk = if args.handshake_only || args.flood.is_some() || !templates[t].established {
                 0
             } else {
                 // Pareto(alpha 1.5) with the requested mean.
@@ -510,12 +531,16 @@ fn run(args: Args) -> std::io::Result<()> {
             c.bulk_phase_us += 20 + rng.below(60);
         } else if let Some(p) = t.packets.get(c.next_template) {
             let after = c.next_template >= t.close_at;
-            let cut = args.half_open && t.first_client_payload == Some(c.next_template);
-            if let Some(f) = rewrite(c, p, after, cut) {
-                w.packet(ts, &f)?;
+            let i = Some(c.next_template);
+            let cut = args.flood == Some(Flood::HalfOpen) && t.first_client_payload == i;
+            // A flood's connection goes silent after its (cut) hello.
+            let answer = args.flood == Some(Flood::Hellos) && t.first_server_payload == i;
+            if !answer {
+                if let Some(f) = rewrite(c, p, after, cut) {
+                    w.packet(ts, &f)?;
+                }
             }
-            // A half-open connection goes silent after its cut hello.
-            c.next_template = if cut {
+            c.next_template = if cut || answer {
                 t.packets.len()
             } else {
                 c.next_template + 1
@@ -530,7 +555,7 @@ fn run(args: Args) -> std::io::Result<()> {
                 c.next_us = ts + 20 + rng.below(60);
                 queue.push(Due(std::cmp::Reverse((c.next_us, id))));
             }
-            None if args.half_open => active[id as usize] = None,
+            None if args.flood.is_some() => active[id as usize] = None,
             None => {
                 closed.push((c.client_ip, c.client_port));
                 if closed.len() > 4096 {
