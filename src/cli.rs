@@ -118,6 +118,12 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
     pub max_buffered_bytes: usize,
 
+    /// Rows each report table (clients, servers, legacy uses, failures,
+    /// policy violations, fallback retries) may hold; connections beyond it
+    /// are still in every total, and counted as unlisted.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_rows: usize,
+
     /// A flow with no packet for this long (capture time) is ended.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub idle_timeout: u64,
@@ -305,6 +311,7 @@ impl Args {
             max_flows: self.max_flows.max(1),
             max_handshake_bytes: self.max_handshake_bytes,
             max_buffered_bytes: self.max_buffered_bytes.max(1 << 20),
+            max_rows: self.max_rows.max(1),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             color,
             top: self.top,

@@ -295,24 +295,20 @@ fn bit_flips_never_panic() {
     }
 }
 
-/// DESIGN.md invariant 2 under a SYN-and-first-segment flood: 1,000,000
-/// half-open flows, each stuck in the middle of a ClientHello, streamed
-/// through standard input. Memory stays below 300 MiB with the default
-/// settings and the evictions are reported.
-#[test]
-fn a_flood_of_a_million_half_open_flows_stays_bounded() {
-    let (body, _) = fixture_hellos("tls12.pcap");
-    let first = tls_records(22, &client_hello_message(&body));
-    let first = first[..first.len() / 2].to_vec();
+/// Streams `flows` connections from distinct clients through standard
+/// input, each a SYN and then one segment carrying `first`, and returns
+/// tlssniff's summary-json, its stderr, and how long it took.
+fn flood(flows: u32, first: &[u8], args: &[&str]) -> (Value, String, Duration) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
-        .args(["--format", "summary-json", "--stats", "--threads", "2", "-"])
+        .args(["--format", "summary-json", "--stats", "--threads", "2"])
+        .args(args)
+        .arg("-")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
-    let flows: u32 = 1_000_000;
     let started = Instant::now();
     stdin.write_all(&pcap_bytes(1, &[])).unwrap();
     for i in 0..flows {
@@ -322,12 +318,9 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
         );
         let ts = 1_795_000_000 + i / 10_000;
         let usec = (i % 10_000) * 100;
-        for (frame, _) in [
-            (crate::util::tcp_frame(client, SERVER, 100, 0, "S", &[]), 0),
-            (
-                crate::util::tcp_frame(client, SERVER, 101, 1, "AP", &first),
-                1,
-            ),
+        for frame in [
+            crate::util::tcp_frame(client, SERVER, 100, 0, "S", &[]),
+            crate::util::tcp_frame(client, SERVER, 101, 1, "AP", first),
         ] {
             let mut rec = Vec::with_capacity(16 + frame.len());
             rec.extend(ts.to_le_bytes());
@@ -342,9 +335,30 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
     let out = child.wait_with_output().unwrap();
     let elapsed = started.elapsed();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let err = stderr(&out);
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["capture"]["packets"].as_u64(), Some(2 * u64::from(flows)));
+    (v, stderr(&out), elapsed)
+}
+
+/// The peak RSS that --stats reported, in MiB.
+fn peak_rss_mib(err: &str) -> u64 {
+    err.lines()
+        .find_map(|l| l.strip_prefix("stats: peak memory (RSS) "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("peak memory line")
+}
+
+/// DESIGN.md invariant 2 under a SYN-and-first-segment flood: 1,000,000
+/// half-open flows, each stuck in the middle of a ClientHello, streamed
+/// through standard input. Memory stays below 300 MiB with the default
+/// settings and the evictions are reported.
+#[test]
+fn a_flood_of_a_million_half_open_flows_stays_bounded() {
+    let (body, _) = fixture_hellos("tls12.pcap");
+    let whole = tls_records(22, &client_hello_message(&body));
+    let flows: u32 = 1_000_000;
+    let (v, err, elapsed) = flood(flows, &whole[..whole.len() / 2], &[]);
     assert!(
         v["capture"]["evicted_in_handshake"].as_u64().unwrap() >= 800_000,
         "{}",
@@ -359,12 +373,7 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
         v["capture"]["unfinished_hellos"].as_u64(),
         Some(u64::from(flows))
     );
-    let rss: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("stats: peak memory (RSS) "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("peak memory line");
+    let rss = peak_rss_mib(&err);
     assert!(rss < 300, "peak RSS {rss} MiB");
     // What a flow costs before its hello bytes: kept under 1 KiB.
     let state = err
@@ -378,6 +387,59 @@ fn a_flood_of_a_million_half_open_flows_stays_bounded() {
         .collect();
     assert!(bytes.len() == 2 && bytes[0] + bytes[1] < 1024, "{state}");
     eprintln!("flood: {flows} half-open flows in {elapsed:?}, peak RSS {rss} MiB; {state}");
+}
+
+/// Whole TLS 1.0 ClientHellos from 100,000 addresses, never answered (a
+/// flood from spoofed sources): every total counts them all, the report
+/// tables stop at --max-rows, and what they could not list is counted and
+/// reported.
+#[test]
+fn a_flood_of_hellos_from_many_addresses_fills_the_tables_only_to_their_bound() {
+    let (body, _) = fixture_hellos("tls10.pcap");
+    let hello = tls_records(22, &client_hello_message(&body));
+    let flows: u32 = 100_000;
+    // Room for every flow (no eviction): each ends unanswered.
+    let args = ["--max-rows", "5000", "--max-flows", "200000"];
+    let (v, err, elapsed) = flood(flows, &hello, &args);
+    assert_eq!(v["connections"].as_u64(), Some(u64::from(flows)));
+    assert_eq!(
+        v["outcomes"]["no_response"].as_u64(),
+        Some(u64::from(flows))
+    );
+    assert_eq!(
+        v["totals"]["legacy_connections"].as_u64(),
+        Some(u64::from(flows))
+    );
+    let listed = |table: &str| v[table].as_array().map_or(0, Vec::len) as u64;
+    let unlisted = &v["totals"]["unlisted"];
+    for table in ["clients", "failures", "legacy"] {
+        assert_eq!(listed(table), 5000, "{table}");
+        assert_eq!(
+            unlisted[table].as_u64(),
+            Some(95_000),
+            "{table}: {unlisted}"
+        );
+    }
+    // One server: its row counts every connection.
+    assert_eq!(listed("servers"), 1);
+    assert_eq!(
+        v["servers"][0]["connections"].as_u64(),
+        Some(u64::from(flows))
+    );
+    assert_eq!(unlisted["servers"], 0);
+    // Each of the two workers remembers at most 2,500 client-server pairs.
+    assert_eq!(
+        unlisted["fallback_pairs"].as_u64(),
+        Some(95_000),
+        "{unlisted}"
+    );
+    assert!(
+        err.contains("report tables were full (--max-rows 5000"),
+        "{err}"
+    );
+    let rss = peak_rss_mib(&err);
+    assert!(rss < 300, "peak RSS {rss} MiB");
+    eprintln!("hello flood: {flows} unanswered hellos in {elapsed:?}, peak RSS {rss} MiB");
 }
 
 /// Flows that each hold a 58 KiB out-of-order backlog behind a hole that is

@@ -7,12 +7,20 @@
 //! readable at any time through [`Aggregator::snapshot`]. Every update is a
 //! count, a minimum or a maximum, so the result does not depend on which
 //! worker finished first; the snapshot sorts everything it lists.
+//!
+//! Every keyed table holds at most `max_rows` keys, so that a flood of
+//! hellos from spoofed addresses cannot grow it without bound: a connection
+//! whose key would be a new row beyond that is still in every total, and is
+//! counted as [`Unlisted`] for that table. Which keys got a row then depends
+//! on which worker came first (as with flow-table evictions).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 use hashlink::DefaultHashBuilder as Hasher;
 use hdrhistogram::Histogram;
 
@@ -137,29 +145,118 @@ pub struct Totals {
     pub latency: Latency,
 }
 
+/// Connections (or retries) that every total counts but a full table could
+/// not list, per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unlisted {
+    pub clients: u64,
+    pub servers: u64,
+    pub legacy: u64,
+    pub failures: u64,
+    pub below_min: u64,
+    pub fallbacks: u64,
+    /// Records whose client–server pair the fallback detector could not
+    /// remember (its share of the bound was full of pairs in the window).
+    pub fallback_pairs: u64,
+}
+
+impl Unlisted {
+    pub fn any(&self) -> bool {
+        *self != Unlisted::default()
+    }
+}
+
+/// A concurrent map of at most `max` rows.
+struct Rows<K, V> {
+    map: DashMap<K, V, Hasher>,
+    rows: AtomicUsize,
+    max: usize,
+    /// Updates refused because the table was full.
+    unlisted: AtomicU64,
+}
+
+impl<K: Eq + std::hash::Hash + Ord + Clone, V: Default + Clone> Rows<K, V> {
+    fn new(max: usize) -> Self {
+        Rows {
+            map: DashMap::default(),
+            rows: AtomicUsize::new(0),
+            max,
+            unlisted: AtomicU64::new(0),
+        }
+    }
+
+    /// Updates the row of `key`, adding it when there is room; false when
+    /// the table is full without it.
+    fn update(&self, key: K, f: impl FnOnce(&mut V)) -> bool {
+        match self.map.entry(key) {
+            Entry::Occupied(mut e) => f(e.get_mut()),
+            Entry::Vacant(e) => {
+                // The shard stays locked while the row is added, so the
+                // count never goes past `max`.
+                if self.rows.fetch_add(1, Ordering::Relaxed) >= self.max {
+                    self.rows.fetch_sub(1, Ordering::Relaxed);
+                    return false;
+                }
+                f(e.insert(V::default()).value_mut());
+            }
+        }
+        true
+    }
+
+    /// Adds a connection to the row of `key`, or counts it as unlisted.
+    fn record(&self, key: K, f: impl FnOnce(&mut V)) {
+        if !self.update(key, f) {
+            self.unlisted.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn unlisted(&self) -> u64 {
+        self.unlisted.load(Ordering::Relaxed)
+    }
+
+    /// A copy, sorted by key.
+    fn sorted(&self) -> Vec<(K, V)> {
+        let mut v: Vec<(K, V)> = self
+            .map
+            .iter()
+            .map(|e| (e.key().clone(), e.value().clone()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
 /// The shared, concurrently updated aggregate.
 pub struct Aggregator {
     min_version: Option<Version>,
     totals: Mutex<Totals>,
-    clients: DashMap<IpAddr, ClientStats, Hasher>,
-    servers: DashMap<Endpoint, ServerStats, Hasher>,
-    legacy: DashMap<LegacyKey, Seen, Hasher>,
-    failures: DashMap<FailureKey, Seen, Hasher>,
-    below_min: DashMap<LegacyKey, Seen, Hasher>,
+    clients: Rows<IpAddr, ClientStats>,
+    servers: Rows<Endpoint, ServerStats>,
+    legacy: Rows<LegacyKey, Seen>,
+    failures: Rows<FailureKey, Seen>,
+    below_min: Rows<LegacyKey, Seen>,
     fallbacks: Mutex<Vec<Fallback>>,
+    max_rows: usize,
+    unlisted_fallbacks: AtomicU64,
+    unlisted_pairs: AtomicU64,
 }
 
 impl Aggregator {
-    pub fn new(min_version: Option<Version>) -> Aggregator {
+    /// An empty aggregate whose tables (and fallback list) hold at most
+    /// `max_rows` rows each.
+    pub fn new(min_version: Option<Version>, max_rows: usize) -> Aggregator {
         Aggregator {
             min_version,
             totals: Mutex::new(Totals::default()),
-            clients: DashMap::default(),
-            servers: DashMap::default(),
-            legacy: DashMap::default(),
-            failures: DashMap::default(),
-            below_min: DashMap::default(),
+            clients: Rows::new(max_rows),
+            servers: Rows::new(max_rows),
+            legacy: Rows::new(max_rows),
+            failures: Rows::new(max_rows),
+            below_min: Rows::new(max_rows),
             fallbacks: Mutex::new(Vec::new()),
+            max_rows,
+            unlisted_fallbacks: AtomicU64::new(0),
+            unlisted_pairs: AtomicU64::new(0),
         }
     }
 
@@ -209,8 +306,7 @@ impl Aggregator {
                 t.latency.record(v, d.as_micros());
             }
         }
-        {
-            let mut c = self.clients.entry(rec.client.ip).or_default();
+        self.clients.record(rec.client.ip, |c| {
             c.seen.add(rec.ts);
             *c.versions.entry(version).or_default() += 1;
             *c.max_offered.entry(max_offered).or_default() += 1;
@@ -219,9 +315,8 @@ impl Aggregator {
             c.legacy += count(legacy);
             c.failed += count(failed);
             c.fallback_scsv += count(scsv);
-        }
-        {
-            let mut s = self.servers.entry(rec.server).or_default();
+        });
+        self.servers.record(rec.server, |s| {
             s.seen.add(rec.ts);
             *s.versions.entry(version).or_default() += 1;
             s.uses_3des += count(uses_3des);
@@ -233,7 +328,7 @@ impl Aggregator {
                     s.snis.insert(sni.to_string(), 1);
                 }
             }
-        }
+        });
         let use_key = || LegacyKey {
             client: rec.client.ip,
             server: rec.server,
@@ -243,10 +338,10 @@ impl Aggregator {
             cipher: rec.cipher,
         };
         if legacy {
-            self.legacy.entry(use_key()).or_default().add(rec.ts);
+            self.legacy.record(use_key(), |s| s.add(rec.ts));
         }
         if below_min {
-            self.below_min.entry(use_key()).or_default().add(rec.ts);
+            self.below_min.record(use_key(), |s| s.add(rec.ts));
         }
         if let Some(reason) = rec.failure_reason() {
             let key = FailureKey {
@@ -257,17 +352,39 @@ impl Aggregator {
                 max_offered,
                 reason,
             };
-            self.failures.entry(key).or_default().add(rec.ts);
+            self.failures.record(key, |s| s.add(rec.ts));
         }
     }
 
     /// Adds one fallback retry.
     pub fn fallback(&self, f: Fallback) {
-        self.clients.entry(f.client).or_default().fallbacks += 1;
-        self.fallbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(f);
+        // A retry is a connection already counted (or unlisted) above.
+        self.clients.update(f.client, |c| c.fallbacks += 1);
+        let mut list = self.fallbacks.lock().unwrap_or_else(|e| e.into_inner());
+        if list.len() < self.max_rows {
+            list.push(f);
+        } else {
+            self.unlisted_fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A record whose client–server pair the fallback detector could not
+    /// remember.
+    pub fn fallback_pair_untracked(&self) {
+        self.unlisted_pairs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What full tables could not list so far.
+    pub fn unlisted(&self) -> Unlisted {
+        Unlisted {
+            clients: self.clients.unlisted(),
+            servers: self.servers.unlisted(),
+            legacy: self.legacy.unlisted(),
+            failures: self.failures.unlisted(),
+            below_min: self.below_min.unlisted(),
+            fallbacks: self.unlisted_fallbacks.load(Ordering::Relaxed),
+            fallback_pairs: self.unlisted_pairs.load(Ordering::Relaxed),
+        }
     }
 
     /// (connections, legacy connections, fallback retries) so far, cheaply
@@ -277,25 +394,16 @@ impl Aggregator {
             let t = self.totals();
             (t.connections, t.legacy)
         };
-        let fallbacks = self.fallbacks.lock().map_or(0, |f| f.len());
+        let fallbacks = self.fallbacks.lock().map_or(0, |f| f.len())
+            + self.unlisted_fallbacks.load(Ordering::Relaxed) as usize;
         (connections, legacy, fallbacks)
     }
 
     /// A consistent, sorted copy for reports.
     pub fn snapshot(&self) -> Summary {
-        fn sorted<K: Ord + Clone + std::hash::Hash, V: Clone>(
-            m: &DashMap<K, V, Hasher>,
-        ) -> Vec<(K, V)> {
-            let mut v: Vec<(K, V)> = m
-                .iter()
-                .map(|e| (e.key().clone(), e.value().clone()))
-                .collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v
-        }
-        let mut clients = sorted(&self.clients);
+        let mut clients = self.clients.sorted();
         clients.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
-        let mut servers = sorted(&self.servers);
+        let mut servers = self.servers.sorted();
         servers.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         let mut fallbacks = self
             .fallbacks
@@ -308,10 +416,11 @@ impl Aggregator {
             totals: self.totals().clone(),
             clients,
             servers,
-            legacy: sorted(&self.legacy),
-            failures: sorted(&self.failures),
-            below_min: sorted(&self.below_min),
+            legacy: self.legacy.sorted(),
+            failures: self.failures.sorted(),
+            below_min: self.below_min.sorted(),
             fallbacks,
+            unlisted: self.unlisted(),
         }
     }
 }
@@ -329,6 +438,8 @@ pub struct Summary {
     pub below_min: Vec<(LegacyKey, Seen)>,
     /// In capture order of the retry.
     pub fallbacks: Vec<Fallback>,
+    /// What full tables could not list.
+    pub unlisted: Unlisted,
 }
 
 impl Summary {

@@ -130,45 +130,79 @@ impl Recent {
     }
 }
 
+/// What [`FallbackDetector::observe`] made of a record.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// The record is a fallback retry (or carries TLS_FALLBACK_SCSV).
+    pub retry: Option<Fallback>,
+    /// Its pair could not be remembered: every slot holds a pair with an
+    /// attempt inside the window.
+    pub untracked: bool,
+}
+
 /// Watches one worker's ordered record stream.
 pub struct FallbackDetector {
     window: Duration,
     pairs: HashMap<(IpAddr, Endpoint), Recent, Hasher>,
-    /// Pairs held after the last pruning: prune again when doubled.
+    /// Most pairs remembered.
+    max_pairs: usize,
+    /// Pairs held after the last pruning: prune again when doubled, or,
+    /// at the bound, when there are more or an eighth of the window has
+    /// passed since (capture time).
     pruned_at: usize,
+    pruned_ts: Timestamp,
     hasher: Hasher,
 }
 
 impl FallbackDetector {
-    pub fn new(window: Duration) -> FallbackDetector {
+    /// Remembers at most `max_pairs` client–server pairs.
+    pub fn new(window: Duration, max_pairs: usize) -> FallbackDetector {
         FallbackDetector {
             window,
             pairs: HashMap::default(),
+            max_pairs: max_pairs.max(1),
             pruned_at: 1024,
+            pruned_ts: Timestamp::ZERO,
             hasher: Hasher::default(),
         }
+    }
+
+    /// Forgets pairs whose last attempt is out of the window at `now`.
+    fn prune(&mut self, now: Timestamp) {
+        let window = self.window;
+        self.pairs
+            .retain(|_, q| q.last().is_some_and(|a| now.since(a.ts) <= window));
+        self.pruned_at = self.pairs.len().max(1024);
+        self.pruned_ts = now;
     }
 
     fn sni_hash(&self, sni: Option<&str>) -> u64 {
         sni.map_or(0, |s| self.hasher.hash_one(s) | 1)
     }
 
-    /// Looks at the next record (in ClientHello order); returns the retry
-    /// it is, if it is one.
-    pub fn observe(&mut self, rec: &ConnectionRecord) -> Option<Fallback> {
-        let to = rec.max_offered()?;
+    /// Looks at the next record (in ClientHello order): is it a retry?
+    pub fn observe(&mut self, rec: &ConnectionRecord) -> Observed {
+        let Some(to) = rec.max_offered() else {
+            return Observed::default();
+        };
         let now = rec.ts;
-        if self.pairs.len() >= 2 * self.pruned_at {
-            // Forget pairs whose last attempt is out of the window.
-            let window = self.window;
-            self.pairs
-                .retain(|_, q| q.last().is_some_and(|a| now.since(a.ts) <= window));
-            self.pruned_at = self.pairs.len().max(1024);
+        let len = self.pairs.len();
+        let full = len >= self.max_pairs
+            && (len > self.pruned_at || now.since(self.pruned_ts).0 > self.window.0 / 8);
+        if len >= 2 * self.pruned_at || full {
+            self.prune(now);
         }
         let sni = rec.sni();
         let sni_hash = self.sni_hash(sni);
         let window = self.window;
-        let q = self.pairs.entry((rec.client.ip, rec.server)).or_default();
+        let key = (rec.client.ip, rec.server);
+        let untracked = self.pairs.len() >= self.max_pairs && !self.pairs.contains_key(&key);
+        let mut spare = Recent::default();
+        let q = if untracked {
+            &mut spare
+        } else {
+            self.pairs.entry(key).or_default()
+        };
         let earlier = q.slots.iter().rev().flatten().copied().find(|a| {
             now.since(a.ts) <= window
                 && a.failure.is_some()
@@ -213,6 +247,86 @@ impl FallbackDetector {
             max_offered: to,
             failure: Failure::of(rec),
         });
-        event
+        Observed {
+            retry: event,
+            untracked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::connection::End;
+    use crate::tls::hello::ClientHello;
+
+    fn attempt(client: u8, secs: u64, offered: Version, outcome: Outcome) -> ConnectionRecord {
+        let mut hello = ClientHello::default();
+        hello.legacy_version = offered;
+        ConnectionRecord {
+            order: secs,
+            ts: Timestamp::from_parts(secs, 0),
+            client: Endpoint {
+                ip: IpAddr::from([10, 66, 0, client]),
+                port: 40_000,
+            },
+            server: Endpoint {
+                ip: IpAddr::from([10, 66, 0, 1]),
+                port: 443,
+            },
+            client_hello: Some(Box::new(hello)),
+            server_hello: None,
+            client_hellos: 1,
+            hello_retry: false,
+            cipher: None,
+            alerts: Vec::new(),
+            encrypted_alerts: 0,
+            outcome,
+            reset_by: None,
+            handshake: None,
+            resumed: None,
+            malformed: None,
+            cut_by_snaplen: false,
+            end: End::CaptureEnd,
+        }
+    }
+
+    #[test]
+    fn a_full_detector_forgets_pairs_once_they_leave_the_window() {
+        use Outcome::{Incomplete, NoResponse};
+        let mut d = FallbackDetector::new(Duration::from_secs(60), 2);
+        assert!(
+            !d.observe(&attempt(2, 0, Version::TLS12, NoResponse))
+                .untracked
+        );
+        assert!(
+            !d.observe(&attempt(3, 0, Version::TLS12, NoResponse))
+                .untracked
+        );
+        // Full of pairs inside the window: a third is not remembered, so
+        // its retry cannot be recognised.
+        assert!(
+            d.observe(&attempt(4, 1, Version::TLS12, NoResponse))
+                .untracked
+        );
+        let seen = d.observe(&attempt(4, 2, Version::TLS10, Incomplete));
+        assert!(seen.untracked && seen.retry.is_none());
+        // A remembered pair's retry still is.
+        let seen = d.observe(&attempt(2, 3, Version::TLS10, NoResponse));
+        assert!(!seen.untracked);
+        assert_eq!(
+            seen.retry.and_then(|f| f.from_version),
+            Some(Version::TLS12)
+        );
+        // Once those attempts are out of the window, there is room again.
+        assert!(
+            !d.observe(&attempt(4, 100, Version::TLS12, NoResponse))
+                .untracked
+        );
+        let seen = d.observe(&attempt(4, 101, Version::TLS10, NoResponse));
+        assert_eq!(
+            seen.retry.and_then(|f| f.from_version),
+            Some(Version::TLS12)
+        );
     }
 }

@@ -70,6 +70,9 @@ pub struct Config {
     /// Bytes all flows may hold at once (out-of-order segments and partial
     /// hellos); beyond it the oldest flows are evicted.
     pub max_buffered_bytes: usize,
+    /// Rows each report table (clients, servers, legacy uses, failures,
+    /// policy violations, fallback retries) may hold.
+    pub max_rows: usize,
     pub idle_timeout: Duration,
     pub fallback_window: Duration,
     /// Parser workers; 1 runs everything on the capture thread.
@@ -122,6 +125,7 @@ impl Default for Config {
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
             max_buffered_bytes: 256 << 20,
+            max_rows: 100_000,
             idle_timeout: Duration::from_secs(120),
             fallback_window: Duration::from_secs(60),
             threads: 1,
@@ -166,8 +170,12 @@ pub(super) struct Analysis<'a> {
 
 impl Analysis<'_> {
     fn record(&mut self, rec: &ConnectionRecord) {
-        if let Some(f) = self.fallback.observe(rec) {
+        let seen = self.fallback.observe(rec);
+        if let Some(f) = seen.retry {
             self.aggregator.fallback(f);
+        }
+        if seen.untracked {
+            self.aggregator.fallback_pair_untracked();
         }
         self.aggregator.observe(rec);
     }
@@ -266,14 +274,15 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
 /// Runs the analysis over every input and writes the report.
 pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let mut report = make_report(cfg)?;
-    let aggregator = Aggregator::new(cfg.min_version);
+    let aggregator = Aggregator::new(cfg.min_version, cfg.max_rows);
     let oerr = output_error(cfg);
     let threads = cfg.threads.max(1);
     let limits = FlowLimits {
         max_handshake_bytes: cfg.max_handshake_bytes,
     };
+    // Workers see disjoint client-server pairs: each remembers its share.
     let analysis = || Analysis {
-        fallback: FallbackDetector::new(cfg.fallback_window),
+        fallback: FallbackDetector::new(cfg.fallback_window, cfg.max_rows.div_ceil(threads)),
         aggregator: &aggregator,
     };
     let started = Instant::now();
@@ -380,7 +389,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.flows.peak += w.flows.peak;
     }
     let summary = aggregator.snapshot();
-    explain(&capture, &summary, &mut warnings);
+    explain(&capture, &summary, cfg.max_rows, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
     let run = Run {
         summary: &summary,
@@ -409,7 +418,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
 }
 
 /// Warnings a user should read: cut handshakes, evictions, unsupported links.
-fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>) {
+fn explain(capture: &CaptureStats, summary: &Summary, max_rows: usize, warnings: &mut Vec<String>) {
     let cut = summary.totals.cut_by_snaplen;
     if cut > 0 {
         let snaplens: Vec<String> = capture
@@ -460,6 +469,31 @@ fn explain(capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>
              came (lost before the capture point, a capture that began or stopped mid-handshake, \
              an eviction, or half-open connections from a flood or a scanner)",
             capture.unfinished_hellos
+        ));
+    }
+    let u = &summary.unlisted;
+    if u.any() {
+        let parts: Vec<String> = [
+            (u.clients, "connections in the client table"),
+            (u.servers, "in the server table"),
+            (u.legacy, "in the legacy table"),
+            (u.failures, "in the failure table"),
+            (u.below_min, "in the policy table"),
+            (u.fallbacks, "fallback retries"),
+            (
+                u.fallback_pairs,
+                "connections whose client-server pair the fallback detector could not remember",
+            ),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        warnings.push(format!(
+            "report tables were full (--max-rows {max_rows}; many distinct addresses, perhaps a \
+             flood): not listed row by row: {}. Every total still counts them. Raise --max-rows \
+             to list more",
+            parts.join(", ")
         ));
     }
     for (skip, n) in &capture.skipped {

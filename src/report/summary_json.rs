@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{Report, Run};
-use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
+use crate::analysis::aggregate::{LegacyKey, Seen, Summary, Unlisted, VersionMix};
 use crate::analysis::fallback::Fallback;
 use crate::decode::Endpoint;
 use crate::time::Timestamp;
@@ -234,6 +234,7 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
             "partial_hellos": t.partial_hellos,
             "cut_by_snaplen": t.cut_by_snaplen,
             "downgrade_sentinels": t.downgrade_sentinels,
+            "unlisted": unlisted(&s.unlisted),
         }),
         clients,
         servers,
@@ -250,6 +251,19 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         fallbacks: stream(s.fallbacks.iter().map(fallback)),
         warnings: run.warnings,
     }
+}
+
+/// What full tables (--max-rows) could not list; every total counts it.
+fn unlisted(u: &Unlisted) -> Value {
+    json!({
+        "clients": u.clients,
+        "servers": u.servers,
+        "legacy": u.legacy,
+        "failures": u.failures,
+        "policy_violations": u.below_min,
+        "fallbacks": u.fallbacks,
+        "fallback_pairs": u.fallback_pairs,
+    })
 }
 
 /// A JSON array serialized element by element as it is written, so that a
