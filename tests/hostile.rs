@@ -502,3 +502,61 @@ fn out_of_order_backlogs_are_bounded_in_total() {
     // 3000 x 56 KiB would be 165 MiB; the budget is 32 MiB.
     assert!(rss < 110, "peak RSS {rss} MiB");
 }
+
+/// One server that never answers, then more connections than a worker may
+/// hold back behind it: the later records are written without waiting for
+/// it (memory stays bounded), and its own record comes last, late, counted
+/// and warned about — nothing is lost.
+#[test]
+fn a_connection_that_never_ends_does_not_hold_back_every_later_record() {
+    let (body, server) = fixture_hellos("tls12.pcap");
+    let hello = tls_records(22, &client_hello_message(&body));
+    let dir = tempdir("held-back");
+    let path = dir.join("held-back.pcap");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    file.write_all(&pcap_bytes(1, &[])).unwrap();
+    let silent = ([10, 66, 9, 9], 40_000);
+    let mut stuck = vec![crate::util::tcp_frame(silent, SERVER, 7, 0, "S", &[])];
+    stuck.push(crate::util::tcp_frame(silent, SERVER, 8, 1, "AP", &hello));
+    let stuck: Vec<Rec> = stuck
+        .into_iter()
+        .map(|data| Rec {
+            ts_sec: 1_795_000_000,
+            ts_usec: 0,
+            orig_len: data.len() as u32,
+            data,
+        })
+        .collect();
+    file.write_all(&pcap_bytes(1, &stuck)[24..]).unwrap();
+    let later: u32 = 33_000;
+    for i in 0..later {
+        let client = (
+            [10, 72, (i >> 8) as u8, i as u8],
+            20_000 + (i % 40_000) as u16,
+        );
+        let messages = [(true, hello.clone()), (false, server.clone())];
+        let recs = conversation(client, SERVER, (i, 9_000), 1_795_000_001 + i, &messages);
+        file.write_all(&pcap_bytes(1, &recs)[24..]).unwrap();
+    }
+    drop(file);
+    let out = tlssniff([
+        "--format",
+        "jsonl",
+        "--threads",
+        "1",
+        "--idle-timeout",
+        "10000000",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = jsonl(&out);
+    assert_eq!(recs.len(), later as usize + 1);
+    let last = recs.last().unwrap();
+    assert_eq!(last["client"]["ip"], "10.66.9.9", "{last}");
+    assert_eq!(last["outcome"], "no_response");
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 connections were written out of capture order"),
+        "{err}"
+    );
+}

@@ -56,6 +56,8 @@ pub struct CaptureStats {
     pub unreadable_hellos: u64,
     /// Flows that ended, without a record, inside their first hello.
     pub unfinished_hellos: u64,
+    /// Records written out of capture order (see `analysis::order`).
+    pub released_late: u64,
     /// Live capture: libpcap's counters per interface.
     pub interfaces: Vec<InterfaceStats>,
     pub max_flows: usize,

@@ -138,6 +138,38 @@ pub struct ConnectionRecord {
     pub end: End,
 }
 
+/// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
+/// ClientHello at second `order`, unanswered (for tests).
+#[cfg(test)]
+pub(crate) fn test_record(order: u64) -> ConnectionRecord {
+    ConnectionRecord {
+        order,
+        ts: Timestamp::from_parts(order, 0),
+        client: Endpoint {
+            ip: std::net::IpAddr::from([10, 66, 0, 2]),
+            port: 40_000,
+        },
+        server: Endpoint {
+            ip: std::net::IpAddr::from([10, 66, 0, 1]),
+            port: 443,
+        },
+        client_hello: Some(Box::default()),
+        server_hello: None,
+        client_hellos: 1,
+        hello_retry: false,
+        cipher: None,
+        alerts: Vec::new(),
+        encrypted_alerts: 0,
+        outcome: Outcome::NoResponse,
+        reset_by: None,
+        handshake: None,
+        resumed: None,
+        malformed: None,
+        cut_by_snaplen: false,
+        end: End::CaptureEnd,
+    }
+}
+
 impl ConnectionRecord {
     /// The negotiated version.
     pub fn version(&self) -> Option<Version> {

@@ -10,7 +10,9 @@
 //! that of an earlier attempt that failed: reset, a fatal alert, or no
 //! ServerHello. Records arrive in ClientHello order per client–server pair
 //! (the pipeline keeps a pair on one worker), so the result does not depend
-//! on threads or timing.
+//! on threads or timing — except for a record released late (see
+//! `analysis::order`): it is never taken for a retry of a later attempt,
+//! but a retry of it may be missed.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -204,7 +206,8 @@ impl FallbackDetector {
             self.pairs.entry(key).or_default()
         };
         let earlier = q.slots.iter().rev().flatten().copied().find(|a| {
-            now.since(a.ts) <= window
+            a.ts <= now
+                && now.since(a.ts) <= window
                 && a.failure.is_some()
                 && a.max_offered > to
                 && (a.sni == 0 || sni_hash == 0 || a.sni == sni_hash)
@@ -257,38 +260,16 @@ impl FallbackDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::connection::End;
-    use crate::tls::hello::ClientHello;
+    use crate::analysis::connection::test_record;
 
     fn attempt(client: u8, secs: u64, offered: Version, outcome: Outcome) -> ConnectionRecord {
-        let mut hello = ClientHello::default();
-        hello.legacy_version = offered;
-        ConnectionRecord {
-            order: secs,
-            ts: Timestamp::from_parts(secs, 0),
-            client: Endpoint {
-                ip: IpAddr::from([10, 66, 0, client]),
-                port: 40_000,
-            },
-            server: Endpoint {
-                ip: IpAddr::from([10, 66, 0, 1]),
-                port: 443,
-            },
-            client_hello: Some(Box::new(hello)),
-            server_hello: None,
-            client_hellos: 1,
-            hello_retry: false,
-            cipher: None,
-            alerts: Vec::new(),
-            encrypted_alerts: 0,
-            outcome,
-            reset_by: None,
-            handshake: None,
-            resumed: None,
-            malformed: None,
-            cut_by_snaplen: false,
-            end: End::CaptureEnd,
+        let mut rec = test_record(secs);
+        rec.client.ip = IpAddr::from([10, 66, 0, client]);
+        rec.outcome = outcome;
+        if let Some(ch) = rec.client_hello.as_mut() {
+            ch.legacy_version = offered;
         }
+        rec
     }
 
     #[test]

@@ -36,6 +36,7 @@ use crate::analysis::accounting::CaptureStats;
 use crate::analysis::aggregate::{Aggregator, Summary};
 use crate::analysis::connection::{ConnectionRecord, FlowLimits};
 use crate::analysis::fallback::FallbackDetector;
+use crate::analysis::order::MAX_HELD;
 use crate::capture::Packet;
 use crate::decode::Skip;
 use crate::error::Error;
@@ -286,7 +287,9 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         aggregator: &aggregator,
     };
     let started = Instant::now();
-    let (inputs, workers, stalls) = if threads == 1 {
+    // `written_late`: records the output thread wrote out of order (when
+    // there is one; else the workers' count says it).
+    let (inputs, workers, stalls, written_late) = if threads == 1 {
         let mut inline = Inline {
             worker: Worker::new(
                 cfg.max_flows,
@@ -300,9 +303,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             oerr: &oerr,
         };
         let inputs = read_all(cfg, &mut inline, &aggregator)?;
-        let mut stats = std::mem::take(&mut inline.worker.stats);
-        stats.flows = inline.worker.table_stats();
-        (inputs, vec![stats], 0)
+        (inputs, vec![inline.worker.take_stats()], 0, None)
     } else {
         std::thread::scope(|scope| -> Result<_, Error> {
             let (out_tx, out_rx) = bounded::<Output>(threads * QUEUE);
@@ -352,16 +353,17 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             let merged = match merger {
                 Some(m) => m
                     .join()
-                    .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into()))),
-                None => Ok(()),
+                    .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into())))
+                    .map(Some),
+                None => Ok(None),
             };
             let mut inputs = read?;
-            merged?;
+            let written_late = merged?;
             for (skip, n) in skipped {
                 *inputs.capture.skipped.entry(skip).or_default() += n;
             }
             inputs.capture.tcp += tcp;
-            Ok((inputs, stats, stalls))
+            Ok((inputs, stats, stalls, written_late))
         })?
     };
     let elapsed = started.elapsed();
@@ -380,6 +382,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.oversized_hellos += w.oversized_hellos;
         capture.unreadable_hellos += w.unreadable_hellos;
         capture.unfinished_hellos += w.unfinished_hellos;
+        capture.released_late += w.released_late;
         capture.handshake += w.handshake;
         capture.after_handshake += w.after_handshake;
         capture.untracked += w.untracked;
@@ -387,6 +390,9 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.flows.evicted += w.flows.evicted;
         capture.flows.expired += w.flows.expired;
         capture.flows.peak += w.flows.peak;
+    }
+    if let Some(n) = written_late {
+        capture.released_late = n;
     }
     let summary = aggregator.snapshot();
     explain(&capture, &summary, cfg.max_rows, &mut warnings);
@@ -469,6 +475,14 @@ fn explain(capture: &CaptureStats, summary: &Summary, max_rows: usize, warnings:
              came (lost before the capture point, a capture that began or stopped mid-handshake, \
              an eviction, or half-open connections from a flood or a scanner)",
             capture.unfinished_hellos
+        ));
+    }
+    if capture.released_late > 0 {
+        warnings.push(format!(
+            "{} connections were written out of capture order, after later ones: more than \
+             {MAX_HELD} records waited behind each (a server slow to answer, or silent until \
+             --idle-timeout, on a busy link); a fallback retry involving them may be missed",
+            capture.released_late
         ));
     }
     let u = &summary.unlisted;

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::{Analysis, Dispatch, Worker, WorkerStats};
+use crate::analysis::order::MAX_HELD;
 use crate::capture::Packet;
 use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
 use crate::error::Error;
@@ -294,8 +295,7 @@ pub(super) fn work(
             }
         }
     }
-    worker.stats.flows = worker.table_stats();
-    worker.stats
+    worker.take_stats()
 }
 
 /// One worker's encoded records waiting to be written.
@@ -333,49 +333,153 @@ impl Pending {
 }
 
 /// The output thread: merges the workers' ordered streams by capture
-/// position, releasing a record once every worker's watermark has passed it.
+/// position, releasing a record once every worker's watermark has passed it,
+/// or once more than [`MAX_HELD`] records wait (one worker's slow connection
+/// must not hold back everything). Returns how many records it wrote after
+/// a later one.
 pub(super) fn merge(
     workers: usize,
     rx: Receiver<Output>,
     report: &mut (dyn Report + Send),
     oerr: &dyn Fn(io::Error) -> Error,
-) -> Result<(), Error> {
-    let mut pending: Vec<Pending> = (0..workers).map(|_| Pending::default()).collect();
+) -> Result<u64, Error> {
+    let mut m = Merge {
+        pending: (0..workers).map(|_| Pending::default()).collect(),
+        held: 0,
+        last: 0,
+        late: 0,
+    };
     let mut marks = vec![0u64; workers];
-    let emit = |pending: &mut Vec<Pending>, limit: u64, report: &mut (dyn Report + Send)| {
+    for out in rx.iter() {
+        if let Some(mark) = marks.get_mut(out.worker) {
+            *mark = (*mark).max(out.watermark);
+        }
+        m.held += out.records.len();
+        if let Some(p) = m.pending.get_mut(out.worker) {
+            p.outputs.push_back(out);
+        }
+        let limit = marks.iter().copied().min().unwrap_or(0);
+        m.emit(limit, report, oerr)?;
+    }
+    m.emit(u64::MAX, report, oerr)?;
+    Ok(m.late)
+}
+
+struct Merge {
+    pending: Vec<Pending>,
+    /// Records waiting.
+    held: usize,
+    /// The highest order written, and how many were written after it.
+    last: u64,
+    late: u64,
+}
+
+impl Merge {
+    /// Writes records in order while they are below `limit` (or too many wait).
+    fn emit(
+        &mut self,
+        limit: u64,
+        report: &mut (dyn Report + Send),
+        oerr: &dyn Fn(io::Error) -> Error,
+    ) -> Result<(), Error> {
         loop {
-            let next = pending
+            let next = self
+                .pending
                 .iter_mut()
                 .enumerate()
                 .filter_map(|(i, p)| p.head().map(|o| (o, i)))
                 .min();
-            match next {
-                Some((order, i)) if order < limit => {
-                    if let Some(bytes) = pending.get_mut(i).and_then(Pending::take) {
-                        report.encoded(bytes).map_err(oerr)?;
-                    }
-                }
-                _ => return Ok::<(), Error>(()),
+            let Some((order, i)) = next else {
+                return Ok(());
+            };
+            if order >= limit && self.held <= MAX_HELD {
+                return Ok(());
             }
+            if let Some(bytes) = self.pending.get_mut(i).and_then(Pending::take) {
+                report.encoded(bytes).map_err(oerr)?;
+            }
+            self.held = self.held.saturating_sub(1);
+            if order < self.last {
+                self.late += 1;
+            }
+            self.last = self.last.max(order);
         }
-    };
-    for out in rx.iter() {
-        if let Some(m) = marks.get_mut(out.worker) {
-            *m = (*m).max(out.watermark);
-        }
-        if let Some(p) = pending.get_mut(out.worker) {
-            p.outputs.push_back(out);
-        }
-        let limit = marks.iter().copied().min().unwrap_or(0);
-        emit(&mut pending, limit, report)?;
     }
-    emit(&mut pending, u64::MAX, report)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    /// Collects the orders of the records it is given (encoded as text).
+    struct Collect(Vec<u64>);
+
+    impl Report for Collect {
+        fn encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+            let order = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok());
+            self.0.extend(order);
+            Ok(())
+        }
+
+        fn finish(&mut self, _run: &crate::report::Run<'_>) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn output(worker: usize, orders: &[u64], watermark: u64) -> Output {
+        let mut out = Output {
+            worker,
+            records: Vec::new(),
+            bytes: Vec::new(),
+            watermark,
+        };
+        for o in orders {
+            out.bytes.extend(o.to_string().as_bytes());
+            out.records.push((*o, out.bytes.len()));
+        }
+        out
+    }
+
+    #[test]
+    fn a_stuck_worker_holds_back_the_others_only_up_to_the_bound() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // Worker 0 has connection 1 open; worker 1 finishes 2, 3, ...
+        tx.send(output(0, &[], 1)).unwrap();
+        let total = MAX_HELD as u64 + 100;
+        for o in 2..2 + total {
+            tx.send(output(1, &[o], o + 1)).unwrap();
+        }
+        tx.send(output(0, &[1], u64::MAX)).unwrap();
+        drop(tx);
+        let mut report = Collect(Vec::new());
+        let late = merge(2, rx, &mut report, &|e| Error::Usage(e.to_string())).unwrap();
+        let written = report.0;
+        assert_eq!(written.len() as u64, total + 1);
+        // Records went out while connection 1 was open, in order...
+        assert_eq!(written[0], 2);
+        let others: Vec<u64> = written.iter().copied().filter(|o| *o != 1).collect();
+        assert!(others.windows(2).all(|w| w[0] < w[1]));
+        // ... and its own as soon as it ended: the one late record.
+        assert_eq!(late, 1);
+        let at = written.iter().position(|o| *o == 1).unwrap();
+        assert!(at >= 100, "written at {at}");
+    }
+
+    #[test]
+    fn records_wait_for_every_watermark_below_the_bound() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        tx.send(output(0, &[], 1)).unwrap();
+        tx.send(output(1, &[3, 4], 5)).unwrap();
+        tx.send(output(0, &[1, 2], u64::MAX)).unwrap();
+        drop(tx);
+        let mut report = Collect(Vec::new());
+        let late = merge(2, rx, &mut report, &|e| Error::Usage(e.to_string())).unwrap();
+        assert_eq!(report.0, [1, 2, 3, 4]);
+        assert_eq!(late, 0);
+    }
 
     #[test]
     fn shard_is_symmetric_and_in_range() {

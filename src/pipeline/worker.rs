@@ -45,6 +45,8 @@ pub struct WorkerStats {
     pub unreadable_hellos: u64,
     /// Flows that ended, without a record, inside their first hello.
     pub unfinished_hellos: u64,
+    /// Records written after later ones: too many waited behind them.
+    pub released_late: u64,
     /// Time spent processing (benchmarks only).
     pub busy_ns: u64,
     pub flows: TableStats,
@@ -241,8 +243,12 @@ impl Worker {
         )
     }
 
-    pub fn table_stats(&self) -> TableStats {
-        self.table.stats
+    /// What this worker did, once it is done.
+    pub fn take_stats(&mut self) -> WorkerStats {
+        let mut stats = std::mem::take(&mut self.stats);
+        stats.flows = self.table.stats;
+        stats.released_late = self.reorder.released_late;
+        stats
     }
 
     /// No record this worker releases later has an order below this.

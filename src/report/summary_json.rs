@@ -128,6 +128,7 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         "oversized_hellos": c.oversized_hellos,
         "unreadable_hellos": c.unreadable_hellos,
         "unfinished_hellos": c.unfinished_hellos,
+        "records_out_of_order": c.released_late,
         "interfaces": c.interfaces.iter().map(|i| json!({
             "name": i.name,
             "link_type": i.link_type.map(|l| l.to_string()),
