@@ -270,6 +270,11 @@ impl Aggregator {
     pub fn observe(&self, rec: &ConnectionRecord) {
         let version = rec.version();
         let max_offered = rec.max_offered();
+        // Per-row mixes and latency: at most seven versions each.
+        let (row_version, row_offered) = (
+            version.map(Version::folded),
+            max_offered.map(Version::folded),
+        );
         let offers_3des = rec.offers_3des();
         let uses_3des = rec.uses_3des();
         let legacy = rec.is_legacy() || uses_3des;
@@ -302,14 +307,14 @@ impl Aggregator {
             if let Some(sh) = &rec.server_hello {
                 t.downgrade_sentinels += count(sh.downgrade_sentinel.is_some());
             }
-            if let (Some(v), Some(d)) = (version, rec.handshake) {
+            if let (Some(v), Some(d)) = (row_version, rec.handshake) {
                 t.latency.record(v, d.as_micros());
             }
         }
         self.clients.record(rec.client.ip, |c| {
             c.seen.add(rec.ts);
-            *c.versions.entry(version).or_default() += 1;
-            *c.max_offered.entry(max_offered).or_default() += 1;
+            *c.versions.entry(row_version).or_default() += 1;
+            *c.max_offered.entry(row_offered).or_default() += 1;
             c.offers_3des += count(offers_3des);
             c.uses_3des += count(uses_3des);
             c.legacy += count(legacy);
@@ -318,7 +323,7 @@ impl Aggregator {
         });
         self.servers.record(rec.server, |s| {
             s.seen.add(rec.ts);
-            *s.versions.entry(version).or_default() += 1;
+            *s.versions.entry(row_version).or_default() += 1;
             s.uses_3des += count(uses_3des);
             s.failed += count(failed);
             if let Some(sni) = rec.sni() {
@@ -467,5 +472,47 @@ impl Summary {
         let mut ips: Vec<&IpAddr> = self.below_min.iter().map(|(k, _)| &k.client).collect();
         ips.dedup();
         ips.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::connection::test_record;
+    use crate::tls::hello::ServerHello;
+
+    /// A hostile server answering one client with 5,000 different version
+    /// values: the totals keep each value, the client's and server's rows
+    /// and the latency histograms do not grow with them.
+    #[test]
+    fn garbage_versions_do_not_grow_rows_or_histograms() {
+        let agg = Aggregator::new(None, 100);
+        for i in 0..5_000u16 {
+            let mut rec = test_record(u64::from(i));
+            rec.outcome = Outcome::Established;
+            rec.handshake = Some(crate::time::Duration(1_000_000));
+            rec.server_hello = Some(Box::new(ServerHello {
+                legacy_version: Version(0x1000 + i),
+                ..ServerHello::default()
+            }));
+            agg.observe(&rec);
+        }
+        let mut rec = test_record(9_999);
+        rec.server_hello = Some(Box::new(ServerHello {
+            legacy_version: Version::TLS12,
+            ..ServerHello::default()
+        }));
+        rec.handshake = Some(crate::time::Duration(1_000_000));
+        agg.observe(&rec);
+        let s = agg.snapshot();
+        assert_eq!(s.totals.connections, 5_001);
+        assert_eq!(s.totals.versions.len(), 5_001);
+        let (_, client) = &s.clients[0];
+        assert_eq!(client.versions.len(), 2, "{:?}", client.versions);
+        assert_eq!(client.versions.get(&Some(Version::OTHER)), Some(&5_000));
+        assert_eq!(client.versions.get(&Some(Version::TLS12)), Some(&1));
+        assert_eq!(s.servers[0].1.versions.len(), 2);
+        let latency: Vec<_> = s.totals.latency.by_version.keys().copied().collect();
+        assert_eq!(latency, [Version::OTHER, Version::TLS12]);
     }
 }

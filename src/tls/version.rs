@@ -20,6 +20,10 @@ impl Version {
     pub const TLS11: Version = Version(0x0302);
     pub const TLS12: Version = Version(0x0303);
     pub const TLS13: Version = Version(0x0304);
+    /// Where per-client and per-server tables count every version without
+    /// a name (drafts, GREASE, garbage), so that a hostile peer cannot make
+    /// a row grow with each value. 0xffff itself is no version.
+    pub const OTHER: Version = Version(0xffff);
 
     /// RFC 8701 GREASE: `0x?A?A` with both bytes equal.
     pub fn is_grease(self) -> bool {
@@ -40,8 +44,18 @@ impl Version {
             Version::TLS11 => "TLS 1.1",
             Version::TLS12 => "TLS 1.2",
             Version::TLS13 => "TLS 1.3",
+            Version::OTHER => "other",
             _ => return None,
         })
+    }
+
+    /// This version, or [`Version::OTHER`] when it has no name.
+    pub fn folded(self) -> Version {
+        if self.name().is_some() {
+            self
+        } else {
+            Version::OTHER
+        }
     }
 
     /// Position in the order of protocol strength: SSL 2.0 < SSL 3.0 <
