@@ -4,8 +4,8 @@
 //! half-open flows. For each: no panic, bounded time and memory, correct
 //! accounting, and a warning where the user should know.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::io::{BufWriter, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -182,12 +182,7 @@ fn endless_segments_on_one_flow_stay_bounded() {
     let (v, err) = run_conversation("endless", &[(true, noise)], &["--stats"]);
     assert_eq!(v["connections"], 0);
     assert_eq!(v["capture"]["tcp_segments"], 30_005);
-    let rss: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("stats: peak memory (RSS) "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("peak memory line");
+    let rss = peak_rss_mib(&err);
     // The reader holds a block at a time; the flow holds its cap.
     assert!(rss < 100, "{rss} MiB");
 }
@@ -299,18 +294,8 @@ fn bit_flips_never_panic() {
 /// input, each a SYN and then one segment carrying `first`, and returns
 /// tlssniff's summary-json, its stderr, and how long it took.
 fn flood(flows: u32, first: &[u8], args: &[&str]) -> (Value, String, Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
-        .args(["--format", "summary-json", "--stats", "--threads", "2"])
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
     let started = Instant::now();
-    stdin.write_all(&pcap_bytes(1, &[])).unwrap();
+    let mut capture = PcapStream::start(&[&["--threads", "2"], args].concat());
     for i in 0..flows {
         let client = (
             [10, 70 + (i >> 16) as u8, (i >> 8) as u8, i as u8],
@@ -322,22 +307,59 @@ fn flood(flows: u32, first: &[u8], args: &[&str]) -> (Value, String, Duration) {
             crate::util::tcp_frame(client, SERVER, 100, 0, "S", &[]),
             crate::util::tcp_frame(client, SERVER, 101, 1, "AP", first),
         ] {
-            let mut rec = Vec::with_capacity(16 + frame.len());
-            rec.extend(ts.to_le_bytes());
-            rec.extend(usec.to_le_bytes());
-            rec.extend((frame.len() as u32).to_le_bytes());
-            rec.extend((frame.len() as u32).to_le_bytes());
-            rec.extend(&frame);
-            stdin.write_all(&rec).unwrap();
+            capture.packet(ts, usec, &frame);
         }
     }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let (v, err) = capture.finish();
     let elapsed = started.elapsed();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["capture"]["packets"].as_u64(), Some(2 * u64::from(flows)));
-    (v, stderr(&out), elapsed)
+    (v, err, elapsed)
+}
+
+/// A pcap written packet by packet into tlssniff's standard input (nothing
+/// big on disk), run with `--format summary-json --stats`.
+struct PcapStream {
+    child: Child,
+    stdin: BufWriter<ChildStdin>,
+}
+
+impl PcapStream {
+    fn start(args: &[&str]) -> PcapStream {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
+            .args(["--format", "summary-json", "--stats"])
+            .args(args)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
+        stdin.write_all(&pcap_bytes(1, &[])).unwrap();
+        PcapStream { child, stdin }
+    }
+
+    /// One pcap record (microsecond timestamps).
+    fn packet(&mut self, secs: u32, usec: u32, frame: &[u8]) {
+        let len = u32::try_from(frame.len()).unwrap().to_le_bytes();
+        for part in [
+            &secs.to_le_bytes()[..],
+            &usec.to_le_bytes(),
+            &len,
+            &len,
+            frame,
+        ] {
+            self.stdin.write_all(part).unwrap();
+        }
+    }
+
+    /// Ends the input; tlssniff must exit 0. Its summary and its stderr.
+    fn finish(self) -> (Value, String) {
+        drop(self.stdin);
+        let out = self.child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        (serde_json::from_str(&stdout(&out)).unwrap(), stderr(&out))
+    }
 }
 
 /// The peak RSS that --stats reported, in MiB.
@@ -447,27 +469,12 @@ fn a_flood_of_hellos_from_many_addresses_fills_the_tables_only_to_their_bound() 
 /// --max-buffered-bytes; the oldest flows are evicted and reported.
 #[test]
 fn out_of_order_backlogs_are_bounded_in_total() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
-        .args(["--format", "summary-json", "--stats", "--threads", "1"])
-        .args(["--max-buffered-bytes", "33554432", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().unwrap());
-    stdin.write_all(&pcap_bytes(1, &[])).unwrap();
+    let mut capture = PcapStream::start(&["--threads", "1", "--max-buffered-bytes", "33554432"]);
     let flows: u32 = 3000;
     let chunk = vec![0x17u8; 1448];
     let mut packets = 0u64;
     let mut write = |frame: Vec<u8>, i: u32| {
-        let mut rec = Vec::with_capacity(16 + frame.len());
-        rec.extend((1_795_000_000 + i / 1000).to_le_bytes());
-        rec.extend(((i % 1000) * 1000).to_le_bytes());
-        rec.extend((frame.len() as u32).to_le_bytes());
-        rec.extend((frame.len() as u32).to_le_bytes());
-        rec.extend(&frame);
-        stdin.write_all(&rec).unwrap();
+        capture.packet(1_795_000_000 + i / 1000, (i % 1000) * 1000, &frame);
     };
     for i in 0..flows {
         let client = ([10, 71, (i >> 8) as u8, i as u8], 20_000 + i as u16);
@@ -482,23 +489,14 @@ fn out_of_order_backlogs_are_bounded_in_total() {
             packets += 1;
         }
     }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let err = stderr(&out);
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (v, err) = capture.finish();
     assert_eq!(v["capture"]["packets"].as_u64(), Some(packets));
     assert!(
         v["capture"]["evicted_in_handshake"].as_u64().unwrap() > 1000,
         "{}",
         v["capture"]
     );
-    let rss: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("stats: peak memory (RSS) "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .expect("peak memory line");
+    let rss = peak_rss_mib(&err);
     // 3000 x 56 KiB would be 165 MiB; the budget is 32 MiB.
     assert!(rss < 110, "peak RSS {rss} MiB");
 }
