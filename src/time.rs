@@ -2,7 +2,9 @@
 //!
 //! Every clock in tlssniff is the capture's: timeouts, the fallback window and
 //! handshake latency are computed from packet timestamps, never from the wall
-//! clock, so the same capture gives the same report on any machine.
+//! clock, so the same capture gives the same report on any machine. (Live
+//! capture alone lets capture time run on while no packet comes; see
+//! `pipeline::input`.)
 
 use std::fmt;
 

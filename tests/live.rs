@@ -344,3 +344,95 @@ fn relinquish_privileges_really_drops_root() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"TLS 1.3\""));
 }
+
+/// A client left hanging by a server that accepts and never answers (a
+/// middlebox swallowing old hellos; it closes when the client does) does
+/// not stop the stream: later
+/// handshakes are written while it still waits, and its own record when it
+/// gives up — late, but nothing is lost. With the worker on the capture
+/// thread and with a pool of workers.
+#[test]
+fn a_silent_server_does_not_hold_back_the_stream() {
+    let lab = Lab::new(5);
+    let _silent = Command::new("ip")
+        .args(["netns", "exec", &lab.ns, "python3", "-c"])
+        .arg(
+            "import socket\n\
+             s = socket.socket()\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind(('0.0.0.0', 4434))\n\
+             s.listen(8)\n\
+             while True:\n\
+             \x20   c, _ = s.accept()\n\
+             \x20   while c.recv(65536):\n\
+             \x20       pass\n\
+             \x20   c.close()\n",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Reaped)
+        .expect("python3 listener");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&sh("ip", &["netns", "exec", &lab.ns, "ss", "-ltn"]).stdout)
+        .contains(":4434")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the silent listener did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for threads in ["1", "2"] {
+        let mut sniff = start(&lab, &["--format", "jsonl", "--threads", threads]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = BufReader::new(sniff.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = tx.send(serde_json::from_str::<Value>(&line).unwrap());
+            }
+        });
+        let mut hanging = Command::new("openssl")
+            .args(["s_client", "-connect", &format!("{}:4434", lab.server_ip)])
+            .args(["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"])
+            .args(["-servername", "silent.test"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Reaped)
+            .expect("s_client");
+        std::thread::sleep(Duration::from_millis(300));
+        lab.handshake("-tls1_3");
+        let first = rx.recv_timeout(Duration::from_secs(8)).unwrap_or_else(|_| {
+            panic!("threads {threads}: the stream stopped behind the silent server")
+        });
+        assert_eq!(first["version"], "TLS 1.3", "{first}");
+        assert!(
+            hanging.0.try_wait().unwrap().is_none(),
+            "the hanging client must still wait"
+        );
+        // It gives up; its record follows.
+        drop(hanging);
+        let second = rx
+            .recv_timeout(Duration::from_secs(8))
+            .expect("the silent server's connection is reported");
+        assert_eq!(second["client_hello"]["sni"], "silent.test", "{second}");
+        assert_eq!(second["server"]["port"], 4434);
+        assert!(second["version"].is_null(), "{second}");
+        interrupt(&sniff);
+        let out = wait(sniff);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(rx.try_recv().is_err(), "no third record");
+    }
+}
+
+/// A child process that is ended with the test, even when it fails.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -11,6 +11,8 @@ use crate::analysis::aggregate::Aggregator;
 use crate::capture::Packet;
 use crate::capture::file::CaptureFile;
 use crate::error::Error;
+#[cfg(feature = "live")]
+use crate::time::Timestamp;
 
 /// Shows progress on stderr for large files read from disk.
 struct Progress {
@@ -76,6 +78,41 @@ fn read_live(
     Err(Error::Usage(crate::cli::LIVE_NEEDS_FEATURE.into()))
 }
 
+/// How often, at most, live capture passes on what waits in partly filled
+/// batches (records, expired flows).
+#[cfg(feature = "live")]
+const LIVE_TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Capture time in live capture moves on with the clock while the link is
+/// quiet: the last packet's time plus the time since it was seen (measured
+/// on this machine's monotonic clock, so a capture clock that differs from
+/// the system's does not matter). Idle flows then end, and records stop
+/// waiting for a silent server, even when no packet comes.
+#[cfg(feature = "live")]
+#[derive(Default)]
+struct LiveClock {
+    anchor: Option<(Timestamp, Instant)>,
+}
+
+#[cfg(feature = "live")]
+impl LiveClock {
+    fn now(&mut self, last_ts: Timestamp) -> Timestamp {
+        if last_ts == Timestamp::ZERO {
+            return last_ts;
+        }
+        match self.anchor {
+            Some((ts, at)) if ts == last_ts => {
+                let since = u64::try_from(at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                Timestamp(ts.0.saturating_add(since))
+            }
+            _ => {
+                self.anchor = Some((last_ts, Instant::now()));
+                last_ts
+            }
+        }
+    }
+}
+
 /// Captures from interfaces until a signal, `-c` or `--duration`.
 #[cfg(feature = "live")]
 fn read_live(
@@ -86,7 +123,6 @@ fn read_live(
 ) -> Result<Inputs, Error> {
     use crate::capture::live::{LiveCapture, LiveOptions, drop_privileges};
     use crate::report::{Format, Run};
-    use crate::time::Timestamp;
     use std::io::{self, Write};
     use std::sync::atomic::Ordering;
     let opts = LiveOptions {
@@ -129,6 +165,8 @@ fn read_live(
     let mut last_interval = Instant::now();
     let mut index: u64 = 0;
     let mut last_ts = Timestamp::ZERO;
+    let mut clock = LiveClock::default();
+    let mut last_tick = Instant::now();
     loop {
         if STOP.load(Ordering::Relaxed)
             || live.count.is_some_and(|c| index >= c)
@@ -147,8 +185,17 @@ fn read_live(
                 }
                 last_ts = last_ts.max(pkt.ts);
                 dispatch.packet(&pkt, index)?;
+                // A busy link fills no batch for a while at a few hundred
+                // packets a second: pass on what waits every LIVE_TICK anyway.
+                if index % 256 == 0 && last_tick.elapsed() >= LIVE_TICK {
+                    last_tick = Instant::now();
+                    dispatch.tick(index, clock.now(last_ts))?;
+                }
             }
-            Ok(None) => dispatch.tick(index, last_ts)?,
+            Ok(None) => {
+                last_tick = Instant::now();
+                dispatch.tick(index, clock.now(last_ts))?;
+            }
             Err(e) => {
                 warnings.push(format!("capture stopped: {e}"));
                 break;
@@ -166,7 +213,7 @@ fn read_live(
         if let Some(every) = live.interval {
             if last_interval.elapsed() >= every {
                 last_interval = Instant::now();
-                dispatch.tick(index, last_ts)?;
+                dispatch.tick(index, clock.now(last_ts))?;
                 let summary = aggregator.snapshot();
                 let mut now = capture.clone();
                 now.interfaces = cap.stats();

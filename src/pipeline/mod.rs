@@ -36,7 +36,7 @@ use crate::analysis::accounting::CaptureStats;
 use crate::analysis::aggregate::{Aggregator, Summary};
 use crate::analysis::connection::{ConnectionRecord, FlowLimits};
 use crate::analysis::fallback::FallbackDetector;
-use crate::analysis::order::MAX_HELD;
+use crate::analysis::order::{LIVE_MAX_WAIT, MAX_HELD};
 use crate::capture::Packet;
 use crate::decode::Skip;
 use crate::error::Error;
@@ -227,6 +227,11 @@ impl Dispatch for Inline<'_> {
         self.worker.flush();
         self.drain()
     }
+
+    fn tick(&mut self, _index: u64, now: Timestamp) -> Result<(), Error> {
+        self.worker.expire(now);
+        self.drain()
+    }
 }
 
 fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
@@ -286,6 +291,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         fallback: FallbackDetector::new(cfg.fallback_window, cfg.max_rows.div_ceil(threads)),
         aggregator: &aggregator,
     };
+    let max_wait = cfg.live.is_some().then_some(LIVE_MAX_WAIT);
     let started = Instant::now();
     // `written_late`: records the output thread wrote out of order (when
     // there is one; else the workers' count says it).
@@ -296,6 +302,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                 cfg.max_buffered_bytes,
                 cfg.idle_timeout,
                 limits,
+                max_wait,
             ),
             analysis: analysis(),
             report: report.as_mut(),
@@ -324,6 +331,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                     cfg.max_buffered_bytes.div_ceil(threads),
                     cfg.idle_timeout,
                     limits,
+                    max_wait,
                 );
                 let a = analysis();
                 let out = encoder.map(|e| (out_tx.clone(), e));
@@ -395,7 +403,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.released_late = n;
     }
     let summary = aggregator.snapshot();
-    explain(&capture, &summary, cfg.max_rows, &mut warnings);
+    explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
     let run = Run {
         summary: &summary,
@@ -424,7 +432,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
 }
 
 /// Warnings a user should read: cut handshakes, evictions, unsupported links.
-fn explain(capture: &CaptureStats, summary: &Summary, max_rows: usize, warnings: &mut Vec<String>) {
+fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>) {
     let cut = summary.totals.cut_by_snaplen;
     if cut > 0 {
         let snaplens: Vec<String> = capture
@@ -479,10 +487,19 @@ fn explain(capture: &CaptureStats, summary: &Summary, max_rows: usize, warnings:
     }
     if capture.released_late > 0 {
         warnings.push(format!(
-            "{} connections were written out of capture order, after later ones: more than \
-             {MAX_HELD} records waited behind each (a server slow to answer, or silent until \
-             --idle-timeout, on a busy link); a fallback retry involving them may be missed",
-            capture.released_late
+            "{} connections were written out of capture order, after later ones: {} (a server \
+             slow to answer, or silent until --idle-timeout); a fallback retry involving them \
+             may be missed",
+            capture.released_late,
+            if cfg.live.is_some() {
+                format!(
+                    "in live capture a record waits at most {} s for earlier connections, or \
+                     until {MAX_HELD} wait",
+                    LIVE_MAX_WAIT.as_millis_f64() / 1000.0
+                )
+            } else {
+                format!("more than {MAX_HELD} records waited behind each")
+            }
         ));
     }
     let u = &summary.unlisted;
@@ -504,9 +521,10 @@ fn explain(capture: &CaptureStats, summary: &Summary, max_rows: usize, warnings:
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
         warnings.push(format!(
-            "report tables were full (--max-rows {max_rows}; many distinct addresses, perhaps a \
+            "report tables were full (--max-rows {}; many distinct addresses, perhaps a \
              flood): not listed row by row: {}. Every total still counts them. Raise --max-rows \
              to list more",
+            cfg.max_rows,
             parts.join(", ")
         ));
     }

@@ -58,6 +58,10 @@ pub struct Worker {
     pub(super) limits: FlowLimits,
     pub(super) reorder: Reorder,
     pub(super) completed: bool,
+    /// In live capture, records wait for earlier connections only so long.
+    max_wait: Option<Duration>,
+    /// The latest capture time seen.
+    now: Timestamp,
     /// Bytes the flows hold now, and the most they may.
     pub(super) buffered: usize,
     pub(super) max_buffered: usize,
@@ -70,12 +74,15 @@ impl Worker {
         max_buffered: usize,
         idle_timeout: Duration,
         limits: FlowLimits,
+        max_wait: Option<Duration>,
     ) -> Worker {
         Worker {
             table: FlowTable::new(max_flows, idle_timeout),
             limits,
-            reorder: Reorder::default(),
+            reorder: Reorder::default().with_max_wait(max_wait),
             completed: false,
+            max_wait,
+            now: Timestamp::ZERO,
             buffered: 0,
             max_buffered,
             stats: WorkerStats::default(),
@@ -110,6 +117,7 @@ impl Worker {
 
     /// Ends the flows idle at capture time `now`.
     pub fn expire(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
         while let Some((key, state)) = self.table.pop_idle(now) {
             self.end(&key, state, End::Idle);
         }
@@ -174,7 +182,7 @@ impl Worker {
         let step = tracker.on_segment(seg, side, ts, index);
         self.buffered = (self.buffered + tracker.buffered()).saturating_sub(before);
         if let Some(order) = step.opened {
-            self.reorder.open(order);
+            self.reorder.open(order, ts);
         }
         let finished = match step.end {
             Some(end) => match std::mem::replace(state, FlowState::Done { fin: [false; 2] }) {
@@ -228,9 +236,11 @@ impl Worker {
 
     /// Moves records that are ready, in output order, into `out`.
     pub fn release(&mut self, out: &mut Vec<ConnectionRecord>) {
-        if self.completed {
+        // With a time bound, records held back may be due as time passes.
+        let waiting = self.max_wait.is_some() && self.reorder.held() > 0;
+        if self.completed || waiting {
             self.completed = false;
-            self.reorder.release(out);
+            self.reorder.release(out, self.now);
         }
     }
 
