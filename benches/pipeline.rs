@@ -90,7 +90,7 @@ fn bench_pipeline(c: &mut Criterion) {
     let _ = std::fs::create_dir_all(&dir);
     let mut g = c.benchmark_group("pipeline");
     for threads in [1, 2] {
-        let cfg = tlssniff::pipeline::Config {
+        let cfg = tlssniff::config::Config {
             inputs: vec![fixture("demo.pcapng")],
             format: tlssniff::report::Format::SummaryJson,
             discard: true,

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config::{Config, LIVE_NEEDS_FEATURE, LiveConfig};
 use crate::error::Error;
-use crate::pipeline::{Config, LiveConfig};
 use crate::report::Format;
 use crate::time::Duration;
 use crate::tls::version::Version;
@@ -214,10 +214,6 @@ impl BenchArgs {
         }
     }
 }
-
-/// What the default build says to `-i` and `-D`.
-pub const LIVE_NEEDS_FEATURE: &str = "live capture (-i, -D) needs the cargo feature `live` and \
-    libpcap: `apt-get install libpcap-dev && cargo install --path . --features live`";
 
 fn seconds(name: &str, s: f64) -> Result<std::time::Duration, Error> {
     std::time::Duration::try_from_secs_f64(s)

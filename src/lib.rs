@@ -25,11 +25,17 @@ pub mod analysis;
 )]
 pub mod capture;
 pub mod cli;
+pub mod config;
 #[cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 pub mod decode;
+#[cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+pub mod encap;
 pub mod error;
 #[cfg_attr(
     not(test),

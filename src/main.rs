@@ -34,7 +34,7 @@ fn list_interfaces() -> Result<Verdict, Error> {
         Ok(Verdict::Clean)
     }
     #[cfg(not(feature = "live"))]
-    Err(Error::Usage(tlssniff::cli::LIVE_NEEDS_FEATURE.into()))
+    Err(Error::Usage(tlssniff::config::LIVE_NEEDS_FEATURE.into()))
 }
 
 /// SIGINT/SIGTERM: the first stops the capture (the summary is still

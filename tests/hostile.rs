@@ -253,7 +253,8 @@ fn sequence_number_wraparound_in_the_middle_of_a_client_hello() {
 
 #[test]
 fn bit_flips_never_panic() {
-    use tlssniff::pipeline::{Config, run};
+    use tlssniff::config::Config;
+    use tlssniff::pipeline::run;
     let dir = tempdir("bitflips");
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = || {

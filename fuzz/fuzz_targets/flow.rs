@@ -8,7 +8,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use libfuzzer_sys::fuzz_target;
-use tlssniff::analysis::connection::{End, FlowLimits, Tracker};
+use tlssniff::analysis::record::End;
+use tlssniff::analysis::tcp::{FlowLimits, TcpTracker};
 use tlssniff::decode::{Endpoint, Segment, TcpFlags};
 use tlssniff::flow::FlowKey;
 use tlssniff::time::Timestamp;
@@ -16,9 +17,17 @@ use tlssniff::time::Timestamp;
 const CAP: usize = 4096;
 
 fuzz_target!(|data: &[u8]| {
-    let a = Endpoint { ip: IpAddr::V4(Ipv4Addr::new(10, 66, 0, 1)), port: 40000 };
-    let b = Endpoint { ip: IpAddr::V4(Ipv4Addr::new(10, 66, 0, 2)), port: 443 };
-    let mut t = Tracker::new(FlowLimits { max_handshake_bytes: CAP });
+    let a = Endpoint {
+        ip: IpAddr::V4(Ipv4Addr::new(10, 66, 0, 1)),
+        port: 40000,
+    };
+    let b = Endpoint {
+        ip: IpAddr::V4(Ipv4Addr::new(10, 66, 0, 2)),
+        port: 443,
+    };
+    let mut t = TcpTracker::new(FlowLimits {
+        max_handshake_bytes: CAP,
+    });
     let mut rest = data;
     let mut i = 0u64;
     // Segment: flags byte (bit 7: direction), seq (4 bytes), len byte, payload.
@@ -34,14 +43,23 @@ fuzz_target!(|data: &[u8]| {
             dst,
             seq,
             ack: 0,
-            flags: TcpFlags::of(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 0x10 != 0),
+            flags: TcpFlags::of(
+                flags & 1 != 0,
+                flags & 2 != 0,
+                flags & 4 != 0,
+                flags & 0x10 != 0,
+            ),
             payload,
             cut: u32::from(flags & 0x40 != 0) * 17,
         };
         let (_, side) = FlowKey::new(src, dst);
         i += 1;
         let step = t.on_segment(&seg, side, Timestamp(i * 1_000), i);
-        assert!(t.buffered() <= 2 * (3 * CAP + 8192), "flow holds {} bytes", t.buffered());
+        assert!(
+            t.buffered() <= 2 * (3 * CAP + 8192),
+            "flow holds {} bytes",
+            t.buffered()
+        );
         if step.end.is_some() {
             break;
         }

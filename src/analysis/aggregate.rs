@@ -24,8 +24,8 @@ use dashmap::mapref::entry::Entry;
 use hashlink::DefaultHashBuilder as Hasher;
 use hdrhistogram::Histogram;
 
-use super::connection::{ConnectionRecord, FailureReason, Outcome};
 use super::fallback::Fallback;
+use super::record::{ConnectionRecord, FailureReason, Outcome};
 use crate::decode::Endpoint;
 use crate::time::Timestamp;
 use crate::tls::cipher::CipherSuite;
@@ -478,7 +478,7 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::connection::test_record;
+    use crate::analysis::record::test_record;
     use crate::tls::hello::ServerHello;
 
     /// A hostile server answering one client with 5,000 different version

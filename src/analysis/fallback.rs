@@ -20,7 +20,7 @@ use std::net::IpAddr;
 
 use hashlink::DefaultHashBuilder as Hasher;
 
-use super::connection::{ConnectionRecord, Outcome, Role};
+use super::record::{ConnectionRecord, Outcome, Role};
 use crate::decode::Endpoint;
 use crate::time::{Duration, Timestamp};
 use crate::tls::alert;
@@ -260,7 +260,7 @@ impl FallbackDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::connection::test_record;
+    use crate::analysis::record::test_record;
 
     fn attempt(client: u8, secs: u64, offered: Version, outcome: Outcome) -> ConnectionRecord {
         let mut rec = test_record(secs);

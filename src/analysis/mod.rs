@@ -1,8 +1,19 @@
-//! Analysis: per-connection tracking ([`connection`]), output order
-//! ([`order`]) and the summary ([`aggregate`]).
+//! Analysis: from a transport's segments to connection records, and from
+//! records to the summary.
+//!
+//! - [`tcp`]: a TLS connection over TCP — TCP lifecycle, per direction the
+//!   chain reassembly → encapsulation → TLS scanner — feeding
+//! - [`handshake`]: the TLS handshake state machine, which knows nothing of
+//!   TCP and makes the [`record`];
+//! - [`order`]: records leave in capture order of their first hello;
+//! - [`fallback`]: retries with a lower version after a failed attempt;
+//! - [`aggregate`]: the shared summary (version mixes, clients, servers,
+//!   failures, latency); [`accounting`]: where every packet went.
 
 pub mod accounting;
 pub mod aggregate;
-pub mod connection;
 pub mod fallback;
+pub mod handshake;
 pub mod order;
+pub mod record;
+pub mod tcp;

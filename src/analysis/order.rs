@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::connection::ConnectionRecord;
+use super::record::ConnectionRecord;
 use crate::time::{Duration, Timestamp};
 
 /// Records a worker may hold back (about a kilobyte each).
@@ -124,7 +124,7 @@ impl Reorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::connection::test_record;
+    use crate::analysis::record::test_record;
 
     fn orders(v: &[ConnectionRecord]) -> Vec<u64> {
         v.iter().map(|r| r.order).collect()

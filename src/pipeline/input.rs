@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
+use super::Dispatch;
 #[cfg(feature = "live")]
 use super::STOP;
-use super::{Config, Dispatch, LiveConfig};
 use crate::analysis::accounting::{CaptureStats, FileReport};
 use crate::analysis::aggregate::Aggregator;
 use crate::capture::Packet;
 use crate::capture::file::CaptureFile;
+use crate::config::{Config, LiveConfig};
 use crate::error::Error;
 #[cfg(feature = "live")]
 use crate::time::Timestamp;
@@ -75,7 +76,7 @@ fn read_live(
     _dispatch: &mut dyn Dispatch,
     _aggregator: &Aggregator,
 ) -> Result<Inputs, Error> {
-    Err(Error::Usage(crate::cli::LIVE_NEEDS_FEATURE.into()))
+    Err(Error::Usage(crate::config::LIVE_NEEDS_FEATURE.into()))
 }
 
 /// How often, at most, live capture passes on what waits in partly filled

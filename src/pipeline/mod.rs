@@ -27,17 +27,18 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use crossbeam_channel::bounded;
 
 use crate::analysis::accounting::CaptureStats;
 use crate::analysis::aggregate::{Aggregator, Summary};
-use crate::analysis::connection::{ConnectionRecord, FlowLimits};
 use crate::analysis::fallback::FallbackDetector;
 use crate::analysis::order::{LIVE_MAX_WAIT, MAX_HELD};
+use crate::analysis::record::ConnectionRecord;
+use crate::analysis::tcp::FlowLimits;
 use crate::capture::Packet;
+use crate::config::Config;
 use crate::decode::Skip;
 use crate::error::Error;
 use crate::report::csv::Csv;
@@ -45,8 +46,7 @@ use crate::report::jsonl::Jsonl;
 use crate::report::summary_json::SummaryJson;
 use crate::report::table::Table;
 use crate::report::{Format, Report, Run};
-use crate::time::{Duration, Timestamp};
-use crate::tls::version::Version;
+use crate::time::Timestamp;
 
 mod input;
 mod pool;
@@ -59,87 +59,8 @@ pub use stats::floor;
 use stats::print_stats;
 pub use worker::{Worker, WorkerStats};
 
-/// A validated run configuration (see `cli`).
-#[derive(Clone, Debug)]
-pub struct Config {
-    pub inputs: Vec<PathBuf>,
-    pub format: Format,
-    pub output: Option<PathBuf>,
-    pub min_version: Option<Version>,
-    pub max_flows: usize,
-    pub max_handshake_bytes: usize,
-    /// Bytes all flows may hold at once (out-of-order segments and partial
-    /// hellos); beyond it the oldest flows are evicted.
-    pub max_buffered_bytes: usize,
-    /// Rows each report table (clients, servers, legacy uses, failures,
-    /// policy violations, fallback retries) may hold.
-    pub max_rows: usize,
-    pub idle_timeout: Duration,
-    pub fallback_window: Duration,
-    /// Parser workers; 1 runs everything on the capture thread.
-    pub threads: usize,
-    pub color: bool,
-    pub top: usize,
-    pub progress: bool,
-    /// Flush jsonl/csv after every record.
-    pub flush_each: bool,
-    /// Print throughput and per-stage figures on stderr at the end.
-    pub stats: bool,
-    /// Throw the report away (benchmarks).
-    pub discard: bool,
-    /// Capture from interfaces instead of reading `inputs`.
-    pub live: Option<LiveConfig>,
-}
-
-/// Live capture settings (used with the cargo feature `live`).
-#[derive(Clone, Debug, Default)]
-pub struct LiveConfig {
-    pub interfaces: Vec<String>,
-    /// BPF filter, tcpdump syntax.
-    pub filter: String,
-    pub snaplen: i32,
-    pub promisc: bool,
-    /// Kernel buffer in bytes.
-    pub buffer_size: Option<i32>,
-    /// Stop after this many packets.
-    pub count: Option<u64>,
-    /// Stop after this long (wall clock).
-    pub duration: Option<std::time::Duration>,
-    /// Print the summary this often (wall clock).
-    pub interval: Option<std::time::Duration>,
-    /// A status line on stderr every few seconds.
-    pub status: bool,
-    /// Drop root for this user once the interfaces are open (`-Z`).
-    pub user: Option<String>,
-}
-
 /// Set by the signal handler (SIGINT, SIGTERM): stop reading, drain, report.
 pub static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            inputs: Vec::new(),
-            format: Format::Table,
-            output: None,
-            min_version: None,
-            max_flows: 100_000,
-            max_handshake_bytes: 64 * 1024,
-            max_buffered_bytes: 256 << 20,
-            max_rows: 100_000,
-            idle_timeout: Duration::from_secs(120),
-            fallback_window: Duration::from_secs(60),
-            threads: 1,
-            color: false,
-            top: 20,
-            progress: false,
-            flush_each: false,
-            stats: false,
-            discard: false,
-            live: None,
-        }
-    }
-}
 
 /// How the run ended, for the exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,7 +155,7 @@ impl Dispatch for Inline<'_> {
     }
 }
 
-fn open_output(path: &Option<PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
+fn open_output(path: &Option<std::path::PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
     Ok(match path {
         Some(p) => {
             let f = std::fs::File::create(p).map_err(|e| Error::Output {

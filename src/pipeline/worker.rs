@@ -3,16 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::connection::{ConnectionRecord, End, FlowLimits, Tracker};
 use crate::analysis::order::Reorder;
+use crate::analysis::record::{ConnectionRecord, End};
+use crate::analysis::tcp::{FlowLimits, TcpTracker};
 use crate::capture::LinkType;
 use crate::decode::{self, Segment, Skip, TcpFlags};
 use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
 use crate::time::{Duration, Timestamp};
-use crate::tls::scanner::Malformed;
+use crate::tls::event::Malformed;
 
 enum FlowState {
-    Tracking(Box<Tracker>),
+    Tracking(Box<TcpTracker>),
     /// The handshake is known; later packets are dropped at lookup. The
     /// sides that sent a FIN are remembered so that the entry can go when
     /// the connection closes.
@@ -143,7 +144,7 @@ impl Worker {
                     self.stats.untracked += 1;
                     return;
                 }
-                let fresh = FlowState::Tracking(Box::new(Tracker::new(limits)));
+                let fresh = FlowState::Tracking(Box::new(TcpTracker::new(limits)));
                 if let Some((old_key, old)) = self.table.insert(key, fresh, ts) {
                     if matches!(old, FlowState::Tracking(_)) {
                         self.stats.evicted_handshakes += 1;
@@ -168,14 +169,17 @@ impl Worker {
                 return;
             }
             // A new connection on a 4-tuple whose last one is over.
-            *state = FlowState::Tracking(Box::new(Tracker::new(limits)));
+            *state = FlowState::Tracking(Box::new(TcpTracker::new(limits)));
         }
         let FlowState::Tracking(tracker) = state else {
             return;
         };
         let mut ended = None;
         if opening_syn && tracker.is_new_connection(side, seg.seq) {
-            ended = Some(std::mem::replace(tracker, Box::new(Tracker::new(limits))));
+            ended = Some(std::mem::replace(
+                tracker,
+                Box::new(TcpTracker::new(limits)),
+            ));
         }
         self.stats.handshake += 1;
         let before = tracker.buffered();
@@ -249,7 +253,7 @@ impl Worker {
     pub const fn flow_state_bytes() -> (usize, usize) {
         (
             FlowTable::<FlowState>::entry_bytes(),
-            std::mem::size_of::<Tracker>(),
+            std::mem::size_of::<TcpTracker>(),
         )
     }
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Report, Run, millis};
-use crate::analysis::connection::ConnectionRecord;
+use crate::analysis::record::ConnectionRecord;
 use crate::tls::alert;
 
 pub const HEADER: &str = "ts,client_ip,client_port,server_ip,server_port,sni,\

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Report, Run, millis};
-use crate::analysis::connection::ConnectionRecord;
+use crate::analysis::record::ConnectionRecord;
 use crate::decode::Endpoint;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;

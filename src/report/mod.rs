@@ -14,7 +14,7 @@ use std::io;
 
 use crate::analysis::accounting::CaptureStats;
 use crate::analysis::aggregate::Summary;
-use crate::analysis::connection::ConnectionRecord;
+use crate::analysis::record::ConnectionRecord;
 
 /// Everything a final report shows.
 pub struct Run<'a> {

@@ -139,7 +139,7 @@ pub fn render<'a>(run: &Run<'a>) -> Doc<'a> {
         "expired_flows": c.flows.expired,
     });
     let mut outcomes = Map::new();
-    for o in crate::analysis::connection::Outcome::ALL {
+    for o in crate::analysis::record::Outcome::ALL {
         outcomes.insert(
             o.as_str().into(),
             s.totals.outcomes.get(&o).copied().unwrap_or(0).into(),

@@ -11,8 +11,8 @@ use std::io::{self, Write};
 
 use super::{Report, Run};
 use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
-use crate::analysis::connection::Outcome;
 use crate::analysis::fallback::RetryOutcome;
+use crate::analysis::record::Outcome;
 use crate::time::Timestamp;
 use crate::tls::version::Version;
 

@@ -64,6 +64,63 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A fixed-size header filled across pushes (a record header, a handshake
+/// message header, an alert, the first bytes of a stream): streams arrive in
+/// pieces of any size, so a header may straddle two of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Partial<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for Partial<N> {
+    fn default() -> Self {
+        Partial {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> Partial<N> {
+    /// Takes from `data` what is still missing; returns the header once
+    /// whole (and starts over), and the rest of `data`.
+    pub fn fill<'a>(&mut self, data: &'a [u8]) -> (Option<[u8; N]>, &'a [u8]) {
+        let (now, rest) = data.split_at(N.saturating_sub(self.len).min(data.len()));
+        if let Some(dst) = self.bytes.get_mut(self.len..self.len + now.len()) {
+            dst.copy_from_slice(now);
+        }
+        self.len += now.len();
+        if self.len < N {
+            return (None, rest);
+        }
+        self.len = 0;
+        (Some(self.bytes), rest)
+    }
+
+    /// Holds the first `N - 1` bytes of `data` (short of a whole header).
+    pub fn set(&mut self, data: &[u8]) {
+        self.len = 0;
+        let keep = data.len().min(N.saturating_sub(1));
+        let _ = self.fill(data.get(..keep).unwrap_or_default());
+    }
+
+    /// The bytes held, emptying it.
+    pub fn take(&mut self) -> ([u8; N], usize) {
+        let held = (self.bytes, self.len);
+        self.len = 0;
+        held
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,91 @@
+//! The validated configuration of a run: what `cli` makes of the arguments,
+//! and what `pipeline` runs. Neither imports the other; both import this.
+
+use std::path::PathBuf;
+
+use crate::report::Format;
+use crate::time::Duration;
+use crate::tls::version::Version;
+
+/// What the default build says to `-i` and `-D`.
+pub const LIVE_NEEDS_FEATURE: &str = "live capture (-i, -D) needs the cargo feature `live` and \
+    libpcap: `apt-get install libpcap-dev && cargo install --path . --features live`";
+
+/// A validated run configuration (see `cli`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub inputs: Vec<PathBuf>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub min_version: Option<Version>,
+    pub max_flows: usize,
+    pub max_handshake_bytes: usize,
+    /// Bytes all flows may hold at once (out-of-order segments and partial
+    /// hellos); beyond it the oldest flows are evicted.
+    pub max_buffered_bytes: usize,
+    /// Rows each report table (clients, servers, legacy uses, failures,
+    /// policy violations, fallback retries) may hold.
+    pub max_rows: usize,
+    pub idle_timeout: Duration,
+    pub fallback_window: Duration,
+    /// Parser workers; 1 runs everything on the capture thread.
+    pub threads: usize,
+    pub color: bool,
+    pub top: usize,
+    pub progress: bool,
+    /// Flush jsonl/csv after every record.
+    pub flush_each: bool,
+    /// Print throughput and per-stage figures on stderr at the end.
+    pub stats: bool,
+    /// Throw the report away (benchmarks).
+    pub discard: bool,
+    /// Capture from interfaces instead of reading `inputs`.
+    pub live: Option<LiveConfig>,
+}
+
+/// Live capture settings (used with the cargo feature `live`).
+#[derive(Clone, Debug, Default)]
+pub struct LiveConfig {
+    pub interfaces: Vec<String>,
+    /// BPF filter, tcpdump syntax.
+    pub filter: String,
+    pub snaplen: i32,
+    pub promisc: bool,
+    /// Kernel buffer in bytes.
+    pub buffer_size: Option<i32>,
+    /// Stop after this many packets.
+    pub count: Option<u64>,
+    /// Stop after this long (wall clock).
+    pub duration: Option<std::time::Duration>,
+    /// Print the summary this often (wall clock).
+    pub interval: Option<std::time::Duration>,
+    /// A status line on stderr every few seconds.
+    pub status: bool,
+    /// Drop root for this user once the interfaces are open (`-Z`).
+    pub user: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inputs: Vec::new(),
+            format: Format::Table,
+            output: None,
+            min_version: None,
+            max_flows: 100_000,
+            max_handshake_bytes: 64 * 1024,
+            max_buffered_bytes: 256 << 20,
+            max_rows: 100_000,
+            idle_timeout: Duration::from_secs(120),
+            fallback_window: Duration::from_secs(60),
+            threads: 1,
+            color: false,
+            top: 20,
+            progress: false,
+            flush_each: false,
+            stats: false,
+            discard: false,
+            live: None,
+        }
+    }
+}
