@@ -123,7 +123,8 @@ fn read_live(
     aggregator: &Aggregator,
 ) -> Result<Inputs, Error> {
     use crate::capture::live::{LiveCapture, LiveOptions, drop_privileges};
-    use crate::report::{Format, Run};
+    use crate::report::Format;
+    use crate::report::model::Model;
     use std::io::{self, Write};
     use std::sync::atomic::Ordering;
     let opts = LiveOptions {
@@ -219,11 +220,7 @@ fn read_live(
                 let mut now = capture.clone();
                 now.interfaces = cap.stats();
                 let text = crate::report::table::render_text(
-                    &Run {
-                        summary: &summary,
-                        capture: &now,
-                        warnings: &[],
-                    },
+                    &Model::new(&summary, &now, &[]),
                     cfg.color,
                     cfg.top,
                 );

@@ -43,9 +43,10 @@ use crate::decode::Skip;
 use crate::error::Error;
 use crate::report::csv::Csv;
 use crate::report::jsonl::Jsonl;
+use crate::report::model::Model;
 use crate::report::summary_json::SummaryJson;
 use crate::report::table::Table;
-use crate::report::{Format, Report, Run};
+use crate::report::{Format, Report};
 use crate::time::Timestamp;
 
 mod input;
@@ -326,12 +327,8 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let summary = aggregator.snapshot();
     explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
-    let run = Run {
-        summary: &summary,
-        capture: &capture,
-        warnings: &notices,
-    };
-    report.finish(&run).map_err(&oerr)?;
+    let model = Model::new(&summary, &capture, &notices);
+    report.finish(&model).map_err(&oerr)?;
     for w in &warnings {
         if cfg.format != Format::Table || cfg.output.is_some() {
             eprintln!("tlssniff: warning: {w}");

@@ -424,7 +424,7 @@ mod tests {
             Ok(())
         }
 
-        fn finish(&mut self, _run: &crate::report::Run<'_>) -> io::Result<()> {
+        fn finish(&mut self, _model: &crate::report::model::Model<'_>) -> io::Result<()> {
             Ok(())
         }
     }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Report, Run, millis};
+use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
 use crate::tls::alert;
 
@@ -152,7 +152,7 @@ impl<W: Write> Report for Csv<W> {
         Ok(())
     }
 
-    fn finish(&mut self, _run: &Run<'_>) -> io::Result<()> {
+    fn finish(&mut self, _model: &super::model::Model<'_>) -> io::Result<()> {
         self.header()?;
         self.out.flush()
     }

@@ -5,21 +5,13 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Report, Run, millis};
+use super::model::Shown;
+use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
 use crate::decode::Endpoint;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
-
-/// Serializes through `Display` (`TLS 1.2`, IANA names, hex for unknowns).
-struct Shown<T>(T);
-
-impl<T: std::fmt::Display> Serialize for Shown<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
 
 #[derive(Serialize)]
 struct EndpointJson {
@@ -184,7 +176,7 @@ impl<W: Write> Report for Jsonl<W> {
         Ok(())
     }
 
-    fn finish(&mut self, _run: &Run<'_>) -> io::Result<()> {
+    fn finish(&mut self, _model: &super::model::Model<'_>) -> io::Result<()> {
         self.out.flush()
     }
 }

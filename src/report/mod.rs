@@ -2,26 +2,20 @@
 //! hyperfine's exporters).
 //!
 //! `jsonl` and `csv` stream one row per connection as records are released;
-//! `table` (for people) and `summary-json` (for scripts) render the summary
-//! at the end. The JSON shapes are DESIGN.md's output schema.
+//! `table` (for people) and `summary-json` (for scripts) render the
+//! [`model::Model`] — built once from the aggregate at the end — and compute
+//! nothing of their own. The JSON shapes are DESIGN.md's output schema.
 
 pub mod csv;
 pub mod jsonl;
+pub mod model;
 pub mod summary_json;
 pub mod table;
 
 use std::io;
 
-use crate::analysis::accounting::CaptureStats;
-use crate::analysis::aggregate::Summary;
 use crate::analysis::record::ConnectionRecord;
-
-/// Everything a final report shows.
-pub struct Run<'a> {
-    pub summary: &'a Summary,
-    pub capture: &'a CaptureStats,
-    pub warnings: &'a [String],
-}
+use model::Model;
 
 pub trait Report {
     /// One connection, in output order.
@@ -41,8 +35,8 @@ pub trait Report {
         Ok(())
     }
 
-    /// The end of the run.
-    fn finish(&mut self, run: &Run<'_>) -> io::Result<()>;
+    /// The end of the run: the summary.
+    fn finish(&mut self, model: &Model<'_>) -> io::Result<()>;
 }
 
 /// Turns a record into its output line.

@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{Report, Run};
-use crate::analysis::aggregate::{LegacyKey, Seen, Summary, VersionMix};
+use super::Report;
+use super::model::{Mix, Model, UsageRow};
 use crate::analysis::fallback::RetryOutcome;
 use crate::analysis::record::Outcome;
 use crate::time::Timestamp;
@@ -149,19 +149,19 @@ fn version_label(v: Option<Version>) -> String {
 }
 
 /// `TLS 1.3×18, TLS 1.2×2` (highest first; `-` for not negotiated).
-fn mix_text(m: &VersionMix) -> String {
+fn mix_text(m: &Mix) -> String {
     let mut s = String::new();
-    for (i, (v, n)) in Summary::mix_sorted(m).into_iter().enumerate() {
+    for (i, (v, n)) in m.0.iter().enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
-        let _ = write!(s, "{}×{n}", version_label(v));
+        let _ = write!(s, "{}×{n}", version_label(*v));
     }
     s
 }
 
-fn mix_tone(m: &VersionMix) -> Tone {
-    if m.keys().flatten().any(|v| v.is_legacy()) {
+fn mix_tone(m: &Mix) -> Tone {
+    if m.0.iter().filter_map(|(v, _)| *v).any(|v| v.is_legacy()) {
         Tone::Bad
     } else {
         Tone::Plain
@@ -241,21 +241,20 @@ impl<W: Write> Table<W> {
         }
     }
 
-    fn render(&self, run: &Run<'_>) -> String {
+    fn render(&self, m: &Model<'_>) -> String {
         let p = Paint { color: self.color };
-        let s = run.summary;
-        let c = run.capture;
+        let c = &m.capture;
         let mut o = String::new();
         let h = |o: &mut String, title: &str| {
             let _ = writeln!(o, "\n{}", p.paint(Tone::Bold, title));
         };
 
         // Overview.
-        let files = c.files.len();
+        let files = c.captures_read();
         let source = if c.interfaces.is_empty() {
             format!("{files} file{}", if files == 1 { "" } else { "s" })
         } else {
-            let names: Vec<&str> = c.interfaces.iter().map(|i| i.name.as_str()).collect();
+            let names: Vec<&str> = c.interfaces.iter().map(|i| i.name).collect();
             format!("live capture on {}", names.join(", "))
         };
         let _ = write!(
@@ -269,13 +268,10 @@ impl<W: Write> Table<W> {
             let _ = write!(o, ", {} → {} UTC ({})", when(a), when(b), span(a, b));
         }
         o.push('\n');
-        let _ = write!(o, "TLS connections: {}", s.totals.connections);
-        let parts: Vec<String> = Outcome::ALL
-            .iter()
-            .filter_map(|oc| {
-                let n = s.totals.outcomes.get(oc).copied().unwrap_or(0);
-                (n > 0).then(|| format!("{} {n}", oc.as_str().replace('_', " ")))
-            })
+        let _ = write!(o, "TLS connections: {}", m.connections);
+        let parts: Vec<String> = m
+            .outcomes_seen()
+            .map(|(oc, n)| format!("{} {n}", oc.replace('_', " ")))
             .collect();
         if !parts.is_empty() {
             let _ = write!(o, " ({})", parts.join(", "));
@@ -285,42 +281,43 @@ impl<W: Write> Table<W> {
             let _ = writeln!(
                 o,
                 "Interface {}: {} packets received, {} dropped by the kernel, {} by the interface",
-                i.name, i.received, i.dropped, i.if_dropped
+                i.name, i.received, i.dropped_by_kernel, i.dropped_by_interface
             );
         }
         let skipped = c.skipped_total();
         if skipped > 0 {
-            let mut reasons: Vec<String> =
-                c.skipped.iter().map(|(r, n)| format!("{r}: {n}")).collect();
-            if c.no_interface > 0 {
-                reasons.push(format!("no interface description: {}", c.no_interface));
-            }
+            let reasons: Vec<String> = c
+                .skipped
+                .0
+                .iter()
+                .map(|(r, n)| format!("{r}: {n}"))
+                .collect();
             let _ = writeln!(o, "Skipped packets: {skipped} ({})", reasons.join(", "));
         }
 
-        if s.totals.connections == 0 {
+        if m.connections == 0 {
             let _ = writeln!(o, "\nNo TLS handshake found.");
         } else {
-            self.versions(&mut o, &p, s, &h);
-            self.clients(&mut o, &p, s, &h);
-            self.servers(&mut o, &p, s, &h);
-            self.ciphers(&mut o, &p, s, &h);
-            self.legacy(&mut o, &p, s, &h);
-            self.failures(&mut o, &p, s, &h);
-            self.fallbacks(&mut o, &p, s, &h);
-            self.policy(&mut o, &p, s, &h);
-            self.latency(&mut o, s, &h);
+            self.versions(&mut o, &p, m, &h);
+            self.clients(&mut o, &p, m, &h);
+            self.servers(&mut o, &p, m, &h);
+            self.ciphers(&mut o, &p, m, &h);
+            self.legacy(&mut o, &p, m, &h);
+            self.failures(&mut o, &p, m, &h);
+            self.fallbacks(&mut o, &p, m, &h);
+            self.policy(&mut o, &p, m, &h);
+            self.latency(&mut o, m, &h);
         }
-        if !run.warnings.is_empty() {
+        if !m.warnings.is_empty() {
             h(&mut o, "Warnings");
-            for w in run.warnings {
+            for w in m.warnings {
                 let _ = writeln!(o, "  {} {w}", p.paint(Tone::Warn, "!"));
             }
         }
         o
     }
 
-    fn versions(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn versions(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(o, "Negotiated versions");
         let mut g = Grid::new(&[
             ("VERSION", false),
@@ -328,8 +325,8 @@ impl<W: Write> Table<W> {
             ("SHARE", true),
             ("", false),
         ]);
-        for (v, n) in Summary::mix_sorted(&s.totals.versions) {
-            let bar = "█".repeat(((n * 30).div_ceil(s.totals.connections.max(1))) as usize);
+        for &(v, n) in &m.versions.0 {
+            let bar = "█".repeat(((n * 30).div_ceil(m.connections.max(1))) as usize);
             let note = match v {
                 Some(v) if v.is_legacy() => "legacy",
                 None => "no ServerHello",
@@ -339,7 +336,7 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 Cell(label, version_tone(v)),
                 n.to_string().into(),
-                pct(n, s.totals.connections).into(),
+                pct(n, m.connections).into(),
                 Cell(
                     format!("{bar} {note}").trim_end().to_string(),
                     version_tone(v),
@@ -349,13 +346,12 @@ impl<W: Write> Table<W> {
         g.render(p, o);
     }
 
-    fn clients(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn clients(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(
             o,
             "Clients (versions negotiated, and the highest each connection offered)",
         );
-        let clients = &s.clients;
-        let lim = self.limit(clients.len());
+        let lim = self.limit(m.clients.len());
         let mut g = Grid::new(&[
             ("CLIENT", false),
             ("CONNS", true),
@@ -364,23 +360,23 @@ impl<W: Write> Table<W> {
             ("3DES", true),
             ("FAILED", true),
         ]);
-        for (ip, cs) in clients.iter().take(lim.shown) {
+        for c in m.clients.iter().take(lim.shown) {
             g.row(vec![
-                ip.to_string().into(),
-                cs.seen.count.to_string().into(),
-                Cell(mix_text(&cs.versions), mix_tone(&cs.versions)),
-                Cell(mix_text(&cs.max_offered), mix_tone(&cs.max_offered)),
+                c.ip.to_string().into(),
+                c.connections.to_string().into(),
+                Cell(mix_text(&c.versions), mix_tone(&c.versions)),
+                Cell(mix_text(&c.max_offered), mix_tone(&c.max_offered)),
                 Cell(
-                    cs.uses_3des.to_string(),
-                    if cs.uses_3des > 0 {
+                    c.uses_3des.to_string(),
+                    if c.uses_3des > 0 {
                         Tone::Bad
                     } else {
                         Tone::Plain
                     },
                 ),
                 Cell(
-                    cs.failed.to_string(),
-                    if cs.failed > 0 {
+                    c.failed.to_string(),
+                    if c.failed > 0 {
                         Tone::Warn
                     } else {
                         Tone::Plain
@@ -392,10 +388,9 @@ impl<W: Write> Table<W> {
         lim.note(o, "clients");
     }
 
-    fn servers(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(o, "Servers");
-        let servers = &s.servers;
-        let lim = self.limit(servers.len());
+        let lim = self.limit(m.servers.len());
         let mut g = Grid::new(&[
             ("SERVER", false),
             ("CONNS", true),
@@ -403,21 +398,25 @@ impl<W: Write> Table<W> {
             ("FAILED", true),
             ("SNI", false),
         ]);
-        for (ep, ss) in servers.iter().take(lim.shown) {
-            let mut snis: Vec<&str> = ss.snis.keys().map(String::as_str).take(3).collect();
-            let more = ss.snis.len().saturating_sub(3);
-            let mut sni = snis.join(", ");
+        for s in m.servers.iter().take(lim.shown) {
+            let mut sni = s
+                .snis
+                .iter()
+                .take(3)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = s.snis.len().saturating_sub(3);
             if more > 0 {
                 let _ = write!(sni, " +{more}");
             }
-            snis.clear();
             g.row(vec![
-                ep.to_string().into(),
-                ss.seen.count.to_string().into(),
-                Cell(mix_text(&ss.versions), mix_tone(&ss.versions)),
+                s.endpoint.to_string().into(),
+                s.connections.to_string().into(),
+                Cell(mix_text(&s.versions), mix_tone(&s.versions)),
                 Cell(
-                    ss.failed.to_string(),
-                    if ss.failed > 0 {
+                    s.failed.to_string(),
+                    if s.failed > 0 {
                         Tone::Warn
                     } else {
                         Tone::Plain
@@ -430,32 +429,30 @@ impl<W: Write> Table<W> {
         lim.note(o, "servers");
     }
 
-    fn ciphers(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn ciphers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(o, "Negotiated cipher suites");
         let mut g = Grid::new(&[("CIPHER SUITE", false), ("CONNS", true), ("CLASS", false)]);
-        for (cs, n) in s.ciphers_sorted() {
-            let classes = cs.classes();
-            let tone = if classes.weak() {
+        for c in &m.ciphers {
+            let tone = if c.suite.classes().weak() {
                 Tone::Bad
             } else {
                 Tone::Plain
             };
-            let label = classes.labels().collect::<Vec<_>>().join(" ");
             g.row(vec![
-                Cell(cs.to_string(), tone),
-                n.to_string().into(),
-                Cell(label, tone),
+                Cell(c.suite.to_string(), tone),
+                c.connections.to_string().into(),
+                Cell(c.classes.join(" "), tone),
             ]);
         }
         g.render(p, o);
         let _ = writeln!(
             o,
             "  offered 3DES: {} connection(s); negotiated 3DES: {}",
-            s.totals.offers_3des, s.totals.uses_3des
+            m.offers_3des, m.uses_3des
         );
     }
 
-    fn usage_grid(&self, rows: &[(LegacyKey, Seen)], p: &Paint, o: &mut String) {
+    fn usage_grid(&self, rows: &[UsageRow<'_>], p: &Paint, o: &mut String) {
         let mut g = Grid::new(&[
             ("CLIENT", false),
             ("SERVER", false),
@@ -466,42 +463,42 @@ impl<W: Write> Table<W> {
             ("CONNS", true),
             ("LAST SEEN", false),
         ]);
-        for (k, seen) in rows {
-            let cipher_tone = if k.cipher.is_some_and(|c| c.classes().triple_des()) {
+        for r in rows {
+            let cipher_tone = if r.cipher.is_some_and(|c| c.classes().triple_des()) {
                 Tone::Bad
             } else {
                 Tone::Plain
             };
             g.row(vec![
-                k.client.to_string().into(),
-                k.server.to_string().into(),
-                k.sni.clone().unwrap_or_else(|| "-".into()).into(),
-                Cell(version_label(k.version), version_tone(k.version)),
-                Cell(version_label(k.max_offered), version_tone(k.max_offered)),
+                r.client.to_string().into(),
+                r.server_endpoint.to_string().into(),
+                r.sni.unwrap_or("-").into(),
+                Cell(version_label(r.version), version_tone(r.version)),
+                Cell(version_label(r.max_offered), version_tone(r.max_offered)),
                 Cell(
-                    k.cipher.map_or_else(|| "-".into(), |c| c.to_string()),
+                    r.cipher.map_or_else(|| "-".into(), |c| c.to_string()),
                     cipher_tone,
                 ),
-                seen.count.to_string().into(),
-                when(seen.last).into(),
+                r.connections.to_string().into(),
+                when(r.last_seen).into(),
             ]);
         }
         g.render(p, o);
     }
 
-    fn legacy(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn legacy(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(o, "Legacy: connections below TLS 1.2 or with 3DES");
-        if s.legacy.is_empty() {
+        if m.legacy.is_empty() {
             return none(o, p);
         }
-        let lim = self.limit(s.legacy.len());
-        self.usage_grid(&s.legacy[..lim.shown], p, o);
+        let lim = self.limit(m.legacy.len());
+        self.usage_grid(&m.legacy[..lim.shown], p, o);
         lim.note(o, "rows");
     }
 
-    fn failures(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn failures(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(o, "Failed handshakes");
-        if s.failures.is_empty() {
+        if m.failures.is_empty() {
             return none(o, p);
         }
         let mut g = Grid::new(&[
@@ -512,31 +509,31 @@ impl<W: Write> Table<W> {
             ("CONNS", true),
             ("REASON", false),
         ]);
-        let lim = self.limit(s.failures.len());
-        for (k, seen) in s.failures.iter().take(lim.shown) {
-            let tone = match k.outcome {
+        let lim = self.limit(m.failures.len());
+        for f in m.failures.iter().take(lim.shown) {
+            let tone = match f.outcome {
                 Outcome::Rejected | Outcome::Reset => Tone::Bad,
                 _ => Tone::Warn,
             };
             g.row(vec![
-                k.client.to_string().into(),
-                k.server.to_string().into(),
-                k.sni.clone().unwrap_or_else(|| "-".into()).into(),
-                Cell(version_label(k.max_offered), version_tone(k.max_offered)),
-                seen.count.to_string().into(),
-                Cell(k.reason.to_string(), tone),
+                f.client.to_string().into(),
+                f.server_endpoint.to_string().into(),
+                f.sni.unwrap_or("-").into(),
+                Cell(version_label(f.max_offered), version_tone(f.max_offered)),
+                f.connections.to_string().into(),
+                Cell(f.reason.clone(), tone),
             ]);
         }
         g.render(p, o);
         lim.note(o, "rows");
     }
 
-    fn fallbacks(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
+    fn fallbacks(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(
             o,
             "Fallback retries (a failed handshake retried with a lower version)",
         );
-        if s.fallbacks.is_empty() {
+        if m.fallbacks.is_empty() {
             return none(o, p);
         }
         let mut g = Grid::new(&[
@@ -550,7 +547,8 @@ impl<W: Write> Table<W> {
             ("WHEN", false),
         ]);
         // Per client (in address order), each client's retries in time order.
-        let mut rows: Vec<&crate::analysis::fallback::Fallback> = s.fallbacks.iter().collect();
+        let mut rows: Vec<&crate::analysis::fallback::Fallback> =
+            m.fallbacks.iter().map(|f| f.retry).collect();
         rows.sort_by(|a, b| {
             a.client
                 .cmp(&b.client)
@@ -593,10 +591,11 @@ impl<W: Write> Table<W> {
         lim.note(o, "retries");
     }
 
-    fn policy(&self, o: &mut String, p: &Paint, s: &Summary, h: &dyn Fn(&mut String, &str)) {
-        let Some(min) = s.min_version else { return };
+    fn policy(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+        let Some(policy) = &m.policy else { return };
+        let min = policy.min_version;
         h(o, &format!("Policy check: minimum {min}"));
-        if s.below_min.is_empty() {
+        if policy.violations.is_empty() {
             let _ = writeln!(
                 o,
                 "  {}",
@@ -614,18 +613,17 @@ impl<W: Write> Table<W> {
                 Tone::Bad,
                 &format!(
                     "{} connection(s) from {} client(s) would be rejected:",
-                    s.totals.below_min,
-                    s.below_min_clients()
+                    policy.connections_below, policy.clients_below
                 )
             )
         );
-        let lim = self.limit(s.below_min.len());
-        self.usage_grid(&s.below_min[..lim.shown], p, o);
+        let lim = self.limit(policy.violations.len());
+        self.usage_grid(&policy.violations[..lim.shown], p, o);
         lim.note(o, "rows");
     }
 
-    fn latency(&self, o: &mut String, s: &Summary, h: &dyn Fn(&mut String, &str)) {
-        if s.totals.latency.by_version.is_empty() {
+    fn latency(&self, o: &mut String, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+        if m.latency_ms.0.is_empty() {
             return;
         }
         h(o, "Handshake latency, ClientHello → ServerHello (ms)");
@@ -638,28 +636,28 @@ impl<W: Write> Table<W> {
             ("max", true),
         ]);
         let ms = |micros: u64| format!("{:.3}", micros as f64 / 1000.0);
-        for (v, hist) in s.totals.latency.by_version.iter().rev() {
+        for r in &m.latency_ms.0 {
             g.row(vec![
-                v.to_string().into(),
-                hist.len().to_string().into(),
-                ms(hist.value_at_quantile(0.5)).into(),
-                ms(hist.value_at_quantile(0.9)).into(),
-                ms(hist.value_at_quantile(0.99)).into(),
-                ms(hist.max()).into(),
+                r.version.to_string().into(),
+                r.count.to_string().into(),
+                ms(r.p50).into(),
+                ms(r.p90).into(),
+                ms(r.p99).into(),
+                ms(r.max).into(),
             ]);
         }
         g.render(&Paint { color: self.color }, o);
     }
 }
 
-/// The table for `run`, as text (the live `--interval` summary uses it).
-pub fn render_text(run: &Run<'_>, color: bool, top: usize) -> String {
-    Table::new(io::sink(), color, top).render(run)
+/// The table of `model`, as text (the live `--interval` summary uses it).
+pub fn render_text(model: &Model<'_>, color: bool, top: usize) -> String {
+    Table::new(io::sink(), color, top).render(model)
 }
 
 impl<W: Write> Report for Table<W> {
-    fn finish(&mut self, run: &Run<'_>) -> io::Result<()> {
-        let text = self.render(run);
+    fn finish(&mut self, model: &Model<'_>) -> io::Result<()> {
+        let text = self.render(model);
         self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }

@@ -1,0 +1,681 @@
+//! The report model: one typed structure with everything a summary report
+//! shows, built once from the aggregate's snapshot and the capture's
+//! accounting. Every summary format renders it and computes nothing of its
+//! own: `summary-json` is this structure serialized (its field names and
+//! order are the schema of DESIGN.md), the table lays the same rows out for
+//! people.
+//!
+//! Rows borrow from the [`Summary`] they were built from, so a model of a
+//! capture with a hundred thousand clients costs a few words per row, not a
+//! copy of each. Values keep their types (versions, cipher suites,
+//! addresses, timestamps) and serialize through their `Display`, so a table
+//! can still colour a legacy version and a JSON consumer gets `"TLS 1.0"`.
+
+use std::fmt::Display;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::analysis::accounting::{CaptureStats, FileReport};
+use crate::analysis::aggregate::{
+    ClientStats, FailureKey, LegacyKey, Seen, ServerStats, Summary, Unlisted, VersionMix,
+};
+use crate::analysis::fallback::Fallback;
+use crate::analysis::record::Outcome;
+use crate::capture::InterfaceStats;
+use crate::decode::Endpoint;
+use crate::time::Timestamp;
+use crate::tls::cipher::CipherSuite;
+use crate::tls::version::Version;
+
+/// Serializes a value through its `Display` (`TLS 1.2`, IANA names, hex for
+/// unknown values, RFC 3339 timestamps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown<T>(pub T);
+
+impl<T: Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+fn shown<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn shown_opt<T: Display, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+/// `{"ip": "10.0.0.1", "port": 443}`.
+#[derive(Serialize)]
+pub struct EndpointModel {
+    #[serde(serialize_with = "shown")]
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl From<Endpoint> for EndpointModel {
+    fn from(e: Endpoint) -> Self {
+        EndpointModel {
+            ip: e.ip,
+            port: e.port,
+        }
+    }
+}
+
+/// Connections per version, highest first, `None` (not negotiated, or not
+/// known) last. Serialized as `{"TLS 1.3": 5, "TLS 1.2": 1}`: the count of
+/// `None` is a field of its own (`not_negotiated`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mix(pub Vec<(Option<Version>, u64)>);
+
+impl Mix {
+    pub fn of(m: &VersionMix) -> Mix {
+        Mix(Summary::mix_sorted(m))
+    }
+
+    /// Connections without a version.
+    pub fn unknown(&self) -> u64 {
+        self.0
+            .iter()
+            .filter(|(v, _)| v.is_none())
+            .map(|(_, n)| *n)
+            .sum()
+    }
+}
+
+impl Serialize for Mix {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for (v, n) in &self.0 {
+            if let Some(v) = v {
+                map.serialize_entry(&Shown(v), n)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A map whose keys are in the order given.
+pub struct Counts<K>(pub Vec<(K, u64)>);
+
+impl<K: Display> Serialize for Counts<K> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, n) in &self.0 {
+            map.serialize_entry(&Shown(k), n)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+pub struct FileModel<'a> {
+    pub name: &'a str,
+    pub format: &'a str,
+    pub link_types: Vec<Shown<crate::capture::LinkType>>,
+    pub snaplen: Option<u32>,
+    pub packets: u64,
+    pub bytes: u64,
+    #[serde(serialize_with = "shown_opt")]
+    pub first_ts: Option<Timestamp>,
+    #[serde(serialize_with = "shown_opt")]
+    pub last_ts: Option<Timestamp>,
+    pub damage: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+impl<'a> From<&'a FileReport> for FileModel<'a> {
+    fn from(f: &'a FileReport) -> Self {
+        FileModel {
+            name: &f.name,
+            format: &f.format,
+            link_types: f.link_types.iter().copied().map(Shown).collect(),
+            snaplen: f.snaplen,
+            packets: f.packets,
+            bytes: f.bytes,
+            first_ts: f.first_ts,
+            last_ts: f.last_ts,
+            damage: f.damage.as_deref(),
+            error: f.error.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct InterfaceModel<'a> {
+    pub name: &'a str,
+    #[serde(serialize_with = "shown_opt")]
+    pub link_type: Option<crate::capture::LinkType>,
+    pub received: u64,
+    pub dropped_by_kernel: u64,
+    pub dropped_by_interface: u64,
+}
+
+impl<'a> From<&'a InterfaceStats> for InterfaceModel<'a> {
+    fn from(i: &'a InterfaceStats) -> Self {
+        InterfaceModel {
+            name: &i.name,
+            link_type: i.link_type,
+            received: i.received,
+            dropped_by_kernel: i.dropped,
+            dropped_by_interface: i.if_dropped,
+        }
+    }
+}
+
+/// Where every packet went.
+#[derive(Serialize)]
+pub struct CaptureModel<'a> {
+    pub files: Vec<FileModel<'a>>,
+    pub packets: u64,
+    pub bytes: u64,
+    #[serde(serialize_with = "shown_opt")]
+    pub first_ts: Option<Timestamp>,
+    #[serde(serialize_with = "shown_opt")]
+    pub last_ts: Option<Timestamp>,
+    /// Packets not analysed, by reason.
+    pub skipped: Counts<String>,
+    pub tcp_segments: u64,
+    pub handshake_segments: u64,
+    pub after_handshake_segments: u64,
+    pub untracked_segments: u64,
+    pub cut_packets: u64,
+    pub flows: u64,
+    pub max_flows: usize,
+    pub evicted_flows: u64,
+    pub evicted_in_handshake: u64,
+    pub oversized_hellos: u64,
+    pub unreadable_hellos: u64,
+    pub unfinished_hellos: u64,
+    pub records_out_of_order: u64,
+    pub interfaces: Vec<InterfaceModel<'a>>,
+    pub expired_flows: u64,
+}
+
+impl<'a> CaptureModel<'a> {
+    fn new(c: &'a CaptureStats) -> Self {
+        let mut skipped: Vec<(String, u64)> =
+            c.skipped.iter().map(|(r, n)| (r.to_string(), *n)).collect();
+        if c.no_interface > 0 {
+            skipped.push(("no interface description".into(), c.no_interface));
+        }
+        CaptureModel {
+            files: c.files.iter().map(FileModel::from).collect(),
+            packets: c.packets,
+            bytes: c.bytes,
+            first_ts: c.first_ts,
+            last_ts: c.last_ts,
+            skipped: Counts(skipped),
+            tcp_segments: c.tcp,
+            handshake_segments: c.handshake,
+            after_handshake_segments: c.after_handshake,
+            untracked_segments: c.untracked,
+            cut_packets: c.cut_packets,
+            flows: c.flows.created,
+            max_flows: c.max_flows,
+            evicted_flows: c.flows.evicted,
+            evicted_in_handshake: c.evicted_handshakes,
+            oversized_hellos: c.oversized_hellos,
+            unreadable_hellos: c.unreadable_hellos,
+            unfinished_hellos: c.unfinished_hellos,
+            records_out_of_order: c.released_late,
+            interfaces: c.interfaces.iter().map(InterfaceModel::from).collect(),
+            expired_flows: c.flows.expired,
+        }
+    }
+
+    /// Packets not analysed.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.0.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Inputs that were read as captures (not those that could not be read).
+    pub fn captures_read(&self) -> usize {
+        self.files.iter().filter(|f| f.error.is_none()).count()
+    }
+}
+
+/// What full tables (--max-rows) could not list; every total counts it.
+#[derive(Serialize)]
+pub struct UnlistedModel {
+    pub clients: u64,
+    pub servers: u64,
+    pub legacy: u64,
+    pub failures: u64,
+    pub policy_violations: u64,
+    pub fallbacks: u64,
+    pub fallback_pairs: u64,
+}
+
+impl From<Unlisted> for UnlistedModel {
+    fn from(u: Unlisted) -> Self {
+        UnlistedModel {
+            clients: u.clients,
+            servers: u.servers,
+            legacy: u.legacy,
+            failures: u.failures,
+            policy_violations: u.below_min,
+            fallbacks: u.fallbacks,
+            fallback_pairs: u.fallback_pairs,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct TotalsModel {
+    pub client_hello_messages: u64,
+    pub legacy_connections: u64,
+    pub offers_3des: u64,
+    pub uses_3des: u64,
+    pub fallback_scsv: u64,
+    pub hello_retry_requests: u64,
+    pub resumed: u64,
+    pub sslv2_format_hellos: u64,
+    pub partial_hellos: u64,
+    pub cut_by_snaplen: u64,
+    pub downgrade_sentinels: u64,
+    pub unlisted: UnlistedModel,
+}
+
+/// One client address.
+#[derive(Serialize)]
+pub struct ClientRow {
+    #[serde(serialize_with = "shown")]
+    pub ip: IpAddr,
+    pub connections: u64,
+    /// Negotiated versions.
+    pub versions: Mix,
+    pub not_negotiated: u64,
+    /// The highest version each connection offered.
+    pub max_offered: Mix,
+    pub offers_3des: u64,
+    pub uses_3des: u64,
+    pub legacy: u64,
+    pub failed: u64,
+    pub fallback_scsv: u64,
+    pub fallbacks: u64,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl ClientRow {
+    fn new(ip: IpAddr, c: &ClientStats) -> Self {
+        let versions = Mix::of(&c.versions);
+        ClientRow {
+            ip,
+            connections: c.seen.count,
+            not_negotiated: versions.unknown(),
+            versions,
+            max_offered: Mix::of(&c.max_offered),
+            offers_3des: c.offers_3des,
+            uses_3des: c.uses_3des,
+            legacy: c.legacy,
+            failed: c.failed,
+            fallback_scsv: c.fallback_scsv,
+            fallbacks: c.fallbacks,
+            first_seen: c.seen.first,
+            last_seen: c.seen.last,
+        }
+    }
+}
+
+/// One server address and port.
+#[derive(Serialize)]
+pub struct ServerRow<'a> {
+    #[serde(skip)]
+    pub endpoint: Endpoint,
+    #[serde(serialize_with = "shown")]
+    pub ip: IpAddr,
+    pub port: u16,
+    pub connections: u64,
+    pub versions: Mix,
+    pub not_negotiated: u64,
+    pub uses_3des: u64,
+    pub failed: u64,
+    /// The SNI names asked of this server, in order.
+    pub snis: Vec<&'a str>,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl<'a> ServerRow<'a> {
+    fn new(ep: Endpoint, s: &'a ServerStats) -> Self {
+        let versions = Mix::of(&s.versions);
+        ServerRow {
+            endpoint: ep,
+            ip: ep.ip,
+            port: ep.port,
+            connections: s.seen.count,
+            not_negotiated: versions.unknown(),
+            versions,
+            uses_3des: s.uses_3des,
+            failed: s.failed,
+            snis: s.snis.keys().map(String::as_str).collect(),
+            first_seen: s.seen.first,
+            last_seen: s.seen.last,
+        }
+    }
+}
+
+/// One negotiated cipher suite.
+#[derive(Serialize)]
+pub struct CipherRow {
+    #[serde(rename = "name", serialize_with = "shown")]
+    pub suite: CipherSuite,
+    pub connections: u64,
+    pub classes: Vec<&'static str>,
+}
+
+/// One (client, server, SNI, versions, cipher) combination: a legacy use,
+/// or a connection a `--min-version` policy would refuse.
+#[derive(Serialize)]
+pub struct UsageRow<'a> {
+    #[serde(serialize_with = "shown")]
+    pub client: IpAddr,
+    pub server: EndpointModel,
+    #[serde(skip)]
+    pub server_endpoint: Endpoint,
+    pub sni: Option<&'a str>,
+    #[serde(serialize_with = "shown_opt")]
+    pub version: Option<Version>,
+    #[serde(serialize_with = "shown_opt")]
+    pub max_offered: Option<Version>,
+    #[serde(serialize_with = "shown_opt")]
+    pub cipher: Option<CipherSuite>,
+    pub connections: u64,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl<'a> UsageRow<'a> {
+    fn new(k: &'a LegacyKey, seen: &Seen) -> Self {
+        UsageRow {
+            client: k.client,
+            server: k.server.into(),
+            server_endpoint: k.server,
+            sni: k.sni.as_deref(),
+            version: k.version,
+            max_offered: k.max_offered,
+            cipher: k.cipher,
+            connections: seen.count,
+            first_seen: seen.first,
+            last_seen: seen.last,
+        }
+    }
+}
+
+/// Failed handshakes of one kind between one client and one server.
+#[derive(Serialize)]
+pub struct FailureRow<'a> {
+    #[serde(serialize_with = "shown")]
+    pub client: IpAddr,
+    pub server: EndpointModel,
+    #[serde(skip)]
+    pub server_endpoint: Endpoint,
+    pub sni: Option<&'a str>,
+    #[serde(serialize_with = "shown_outcome")]
+    pub outcome: Outcome,
+    #[serde(serialize_with = "shown_opt")]
+    pub max_offered: Option<Version>,
+    /// Why, in words.
+    pub reason: String,
+    pub connections: u64,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+fn shown_outcome<S: Serializer>(o: &Outcome, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(o.as_str())
+}
+
+impl<'a> FailureRow<'a> {
+    fn new(k: &'a FailureKey, seen: &Seen) -> Self {
+        FailureRow {
+            client: k.client,
+            server: k.server.into(),
+            server_endpoint: k.server,
+            sni: k.sni.as_deref(),
+            outcome: k.outcome,
+            max_offered: k.max_offered,
+            reason: k.reason.to_string(),
+            connections: seen.count,
+            first_seen: seen.first,
+            last_seen: seen.last,
+        }
+    }
+}
+
+/// The `--min-version` policy check.
+#[derive(Serialize)]
+pub struct PolicyModel<'a> {
+    #[serde(serialize_with = "shown")]
+    pub min_version: Version,
+    pub connections_below: u64,
+    pub clients_below: usize,
+    pub violations: Vec<UsageRow<'a>>,
+}
+
+/// Handshake latency of one negotiated version (microseconds; milliseconds
+/// in JSON).
+pub struct LatencyRow {
+    pub version: Version,
+    pub count: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+/// Latency rows, highest version first; `{"TLS 1.3": {count, p50, ...}}`.
+pub struct LatencyModel(pub Vec<LatencyRow>);
+
+impl Serialize for LatencyModel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Ms {
+            count: u64,
+            p50: f64,
+            p90: f64,
+            p99: f64,
+            max: f64,
+        }
+        let ms = |micros: u64| (micros as f64).round() / 1_000.0;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for r in &self.0 {
+            map.serialize_entry(
+                &Shown(r.version),
+                &Ms {
+                    count: r.count,
+                    p50: ms(r.p50),
+                    p90: ms(r.p90),
+                    p99: ms(r.p99),
+                    max: ms(r.max),
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+/// One fallback retry, in the shape the fallback issue fixed: `{ts,
+/// client, server: {ip, port}, sni, from_version, failure, to_version,
+/// scsv, outcome, alert, version}`.
+#[derive(Serialize)]
+pub struct FallbackRow<'a> {
+    #[serde(skip)]
+    pub retry: &'a Fallback,
+    #[serde(serialize_with = "shown")]
+    pub ts: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub client: IpAddr,
+    pub server: EndpointModel,
+    pub sni: Option<&'a str>,
+    #[serde(serialize_with = "shown_opt")]
+    pub from_version: Option<Version>,
+    pub failure: Option<String>,
+    #[serde(serialize_with = "shown_opt")]
+    pub to_version: Option<Version>,
+    pub scsv: bool,
+    pub outcome: &'static str,
+    pub alert: Option<String>,
+    #[serde(serialize_with = "shown_opt")]
+    pub version: Option<Version>,
+}
+
+impl<'a> From<&'a Fallback> for FallbackRow<'a> {
+    fn from(f: &'a Fallback) -> Self {
+        FallbackRow {
+            retry: f,
+            ts: f.ts,
+            client: f.client,
+            server: f.server.into(),
+            sni: f.sni.as_deref(),
+            from_version: f.from_version,
+            failure: f.failure.map(|x| x.label()),
+            to_version: f.to_version,
+            scsv: f.scsv,
+            outcome: f.outcome.as_str(),
+            alert: f.alert.map(crate::tls::alert::description_label),
+            version: f.version,
+        }
+    }
+}
+
+/// Everything a summary report shows, in summary-json's field order.
+#[derive(Serialize)]
+pub struct Model<'a> {
+    pub capture: CaptureModel<'a>,
+    pub connections: u64,
+    /// Connections per outcome, every outcome listed.
+    pub outcomes: Counts<&'static str>,
+    /// Negotiated versions (`not_negotiated`: connections without one).
+    pub versions: Mix,
+    pub not_negotiated: u64,
+    /// The highest version each connection offered.
+    pub max_offered: Mix,
+    pub totals: TotalsModel,
+    pub clients: Vec<ClientRow>,
+    pub servers: Vec<ServerRow<'a>>,
+    pub ciphers: Vec<CipherRow>,
+    pub legacy: Vec<UsageRow<'a>>,
+    pub failures: Vec<FailureRow<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyModel<'a>>,
+    pub latency_ms: LatencyModel,
+    pub fallbacks: Vec<FallbackRow<'a>>,
+    pub warnings: &'a [String],
+    /// Offered and negotiated 3DES, for the cipher section.
+    #[serde(skip)]
+    pub offers_3des: u64,
+    #[serde(skip)]
+    pub uses_3des: u64,
+}
+
+impl<'a> Model<'a> {
+    /// The model of a run: its aggregate, its capture accounting, and the
+    /// warnings (and input errors) to show.
+    pub fn new(s: &'a Summary, c: &'a CaptureStats, warnings: &'a [String]) -> Model<'a> {
+        let t = &s.totals;
+        let versions = Mix::of(&t.versions);
+        let latency = t
+            .latency
+            .by_version
+            .iter()
+            .rev()
+            .map(|(v, h)| LatencyRow {
+                version: *v,
+                count: h.len(),
+                p50: h.value_at_quantile(0.5),
+                p90: h.value_at_quantile(0.9),
+                p99: h.value_at_quantile(0.99),
+                max: h.max(),
+            })
+            .collect();
+        Model {
+            capture: CaptureModel::new(c),
+            connections: t.connections,
+            outcomes: Counts(
+                Outcome::ALL
+                    .iter()
+                    .map(|o| (o.as_str(), t.outcomes.get(o).copied().unwrap_or(0)))
+                    .collect(),
+            ),
+            not_negotiated: versions.unknown(),
+            versions,
+            max_offered: Mix::of(&t.max_offered),
+            totals: TotalsModel {
+                client_hello_messages: t.client_hellos,
+                legacy_connections: t.legacy,
+                offers_3des: t.offers_3des,
+                uses_3des: t.uses_3des,
+                fallback_scsv: t.fallback_scsv,
+                hello_retry_requests: t.hello_retries,
+                resumed: t.resumed,
+                sslv2_format_hellos: t.sslv2_hellos,
+                partial_hellos: t.partial_hellos,
+                cut_by_snaplen: t.cut_by_snaplen,
+                downgrade_sentinels: t.downgrade_sentinels,
+                unlisted: s.unlisted.into(),
+            },
+            clients: s
+                .clients
+                .iter()
+                .map(|(ip, c)| ClientRow::new(*ip, c))
+                .collect(),
+            servers: s
+                .servers
+                .iter()
+                .map(|(ep, st)| ServerRow::new(*ep, st))
+                .collect(),
+            ciphers: s
+                .ciphers_sorted()
+                .into_iter()
+                .map(|(suite, n)| CipherRow {
+                    suite,
+                    connections: n,
+                    classes: suite.classes().labels().collect(),
+                })
+                .collect(),
+            legacy: s.legacy.iter().map(|(k, v)| UsageRow::new(k, v)).collect(),
+            failures: s
+                .failures
+                .iter()
+                .map(|(k, v)| FailureRow::new(k, v))
+                .collect(),
+            policy: s.min_version.map(|min| PolicyModel {
+                min_version: min,
+                connections_below: t.below_min,
+                clients_below: s.below_min_clients(),
+                violations: s
+                    .below_min
+                    .iter()
+                    .map(|(k, v)| UsageRow::new(k, v))
+                    .collect(),
+            }),
+            latency_ms: LatencyModel(latency),
+            fallbacks: s.fallbacks.iter().map(FallbackRow::from).collect(),
+            warnings,
+            offers_3des: t.offers_3des,
+            uses_3des: t.uses_3des,
+        }
+    }
+
+    /// Connections per outcome, only those that happened.
+    pub fn outcomes_seen(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        self.outcomes.0.iter().copied().filter(|(_, n)| *n > 0)
+    }
+}
