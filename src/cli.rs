@@ -153,6 +153,12 @@ pub struct Args {
     /// Print throughput and per-stage figures on standard error at the end.
     #[arg(long)]
     pub stats: bool,
+
+    /// CSV: write every cell exactly as it is. By default a cell that
+    /// begins with = + - @, a tab or a carriage return gets a leading ' so
+    /// that spreadsheets do not run it as a formula.
+    #[arg(long)]
+    pub raw_csv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +319,7 @@ impl Args {
             top: self.top,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             flush_each: streaming,
+            raw_csv: self.raw_csv,
             threads: self.threads.unwrap_or_else(default_threads).max(1),
             fallback_window: Duration::from_secs(self.fallback_window),
             stats: self.stats,

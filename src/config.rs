@@ -35,6 +35,8 @@ pub struct Config {
     pub progress: bool,
     /// Flush jsonl/csv after every record.
     pub flush_each: bool,
+    /// CSV cells exactly as they are, without the formula guard.
+    pub raw_csv: bool,
     /// Print throughput and per-stage figures on stderr at the end.
     pub stats: bool,
     /// Throw the report away (benchmarks).
@@ -83,6 +85,7 @@ impl Default for Config {
             top: 20,
             progress: false,
             flush_each: false,
+            raw_csv: false,
             stats: false,
             discard: false,
             live: None,

@@ -44,6 +44,7 @@ pub mod error;
 pub mod flow;
 pub mod pipeline;
 pub mod report;
+pub mod text;
 pub mod time;
 #[cfg_attr(
     not(test),

@@ -66,7 +66,10 @@ fn main() -> ExitCode {
         Ok(verdict) => ExitCode::from(verdict.exit_code()),
         Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tlssniff: {e}");
+            eprintln!(
+                "tlssniff: {}",
+                tlssniff::report::escape::terminal(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }

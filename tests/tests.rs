@@ -12,6 +12,9 @@
 //!   10,000 extensions, a 64 KiB SNI, a 16 MiB handshake, endless flows,
 //!   forged retransmissions, sequence wraparound, bit flips, and a flood of
 //!   a million half-open flows (bounded memory, evictions reported).
+//! - `output_safety`: hostile SNI and ALPN names (terminal escapes, C0/C1
+//!   controls, bidi overrides, bytes that are not UTF-8, spreadsheet
+//!   formulas) through every format; what comes out is read byte by byte.
 //! - `pipeline`: byte-identical output for every `--threads`, fallback
 //!   retries.
 //! - `live` (feature `live`, as root): real libpcap on a veth with real
@@ -25,6 +28,7 @@ mod fixtures;
 mod hostile;
 #[cfg(feature = "live")]
 mod live;
+mod output_safety;
 mod pipeline;
 mod resegment;
 mod traps;

@@ -350,18 +350,74 @@ pub fn client_hello_message(body: &[u8]) -> Vec<u8> {
     m
 }
 
-/// `body` (a ClientHello body) with `extra` appended to its extensions.
-pub fn with_extensions(body: &[u8], extra: &[u8]) -> Vec<u8> {
+/// Where the extensions block of a ClientHello body starts (its length
+/// field), and its length.
+fn extensions_at(body: &[u8]) -> (usize, usize) {
     let sid = usize::from(body[34]);
     let mut at = 35 + sid;
     let suites = usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
     at += 2 + suites;
     let comp = usize::from(body[at]);
     at += 1 + comp;
-    let ext_len = usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    (
+        at,
+        usize::from(u16::from_be_bytes([body[at], body[at + 1]])),
+    )
+}
+
+/// `body` (a ClientHello body) with `extra` appended to its extensions.
+pub fn with_extensions(body: &[u8], extra: &[u8]) -> Vec<u8> {
+    let (at, ext_len) = extensions_at(body);
     let mut out = body[..at].to_vec();
     out.extend(((ext_len + extra.len()) as u16).to_be_bytes());
     out.extend(&body[at + 2..at + 2 + ext_len]);
     out.extend(extra);
     out
+}
+
+/// `body` (a ClientHello body) with the extensions of the types in
+/// `replace` taken out and `replace` appended in their place.
+pub fn replace_extensions(body: &[u8], replace: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let (at, ext_len) = extensions_at(body);
+    let mut kept = Vec::new();
+    let mut p = at + 2;
+    while p < at + 2 + ext_len {
+        let t = u16::from_be_bytes([body[p], body[p + 1]]);
+        let l = usize::from(u16::from_be_bytes([body[p + 2], body[p + 3]]));
+        if !replace.iter().any(|(r, _)| *r == t) {
+            kept.extend(&body[p..p + 4 + l]);
+        }
+        p += 4 + l;
+    }
+    for (t, data) in replace {
+        kept.extend(t.to_be_bytes());
+        kept.extend((data.len() as u16).to_be_bytes());
+        kept.extend(data);
+    }
+    let mut out = body[..at].to_vec();
+    out.extend((kept.len() as u16).to_be_bytes());
+    out.extend(kept);
+    out
+}
+
+/// The server_name extension's data for one host name (any bytes).
+pub fn sni_extension(name: &[u8]) -> (u16, Vec<u8>) {
+    let mut d = Vec::new();
+    d.extend(((name.len() + 3) as u16).to_be_bytes());
+    d.push(0);
+    d.extend((name.len() as u16).to_be_bytes());
+    d.extend(name);
+    (0, d)
+}
+
+/// The ALPN extension's data for these protocol names (any bytes).
+pub fn alpn_extension(names: &[&[u8]]) -> (u16, Vec<u8>) {
+    let mut list = Vec::new();
+    for n in names {
+        list.push(n.len() as u8);
+        list.extend(*n);
+    }
+    let mut d = (list.len() as u16).to_be_bytes().to_vec();
+    d.extend(list);
+    (16, d)
 }

@@ -27,6 +27,7 @@ use hdrhistogram::Histogram;
 use super::fallback::Fallback;
 use super::record::{ConnectionRecord, FailureReason, Outcome};
 use crate::decode::Endpoint;
+use crate::text::WireText;
 use crate::time::Timestamp;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
@@ -78,7 +79,7 @@ pub struct ServerStats {
     pub versions: VersionMix,
     pub uses_3des: u64,
     pub failed: u64,
-    pub snis: BTreeMap<String, u64>,
+    pub snis: BTreeMap<WireText, u64>,
 }
 
 /// One (client, server, SNI, versions, cipher) combination.
@@ -86,7 +87,7 @@ pub struct ServerStats {
 pub struct LegacyKey {
     pub client: IpAddr,
     pub server: Endpoint,
-    pub sni: Option<String>,
+    pub sni: Option<WireText>,
     pub version: Option<Version>,
     pub max_offered: Option<Version>,
     pub cipher: Option<CipherSuite>,
@@ -96,7 +97,7 @@ pub struct LegacyKey {
 pub struct FailureKey {
     pub client: IpAddr,
     pub server: Endpoint,
-    pub sni: Option<String>,
+    pub sni: Option<WireText>,
     pub outcome: Outcome,
     pub max_offered: Option<Version>,
     pub reason: FailureReason,
@@ -330,14 +331,14 @@ impl Aggregator {
                 if let Some(n) = s.snis.get_mut(sni) {
                     *n += 1;
                 } else if s.snis.len() < MAX_SNIS_PER_SERVER {
-                    s.snis.insert(sni.to_string(), 1);
+                    s.snis.insert(sni.clone(), 1);
                 }
             }
         });
         let use_key = || LegacyKey {
             client: rec.client.ip,
             server: rec.server,
-            sni: rec.sni().map(str::to_string),
+            sni: rec.sni().cloned(),
             version,
             max_offered,
             cipher: rec.cipher,
@@ -352,7 +353,7 @@ impl Aggregator {
             let key = FailureKey {
                 client: rec.client.ip,
                 server: rec.server,
-                sni: rec.sni().map(str::to_string),
+                sni: rec.sni().cloned(),
                 outcome: rec.outcome,
                 max_offered,
                 reason,

@@ -22,6 +22,7 @@ use hashlink::DefaultHashBuilder as Hasher;
 
 use super::record::{ConnectionRecord, Outcome, Role};
 use crate::decode::Endpoint;
+use crate::text::WireText;
 use crate::time::{Duration, Timestamp};
 use crate::tls::alert;
 use crate::tls::version::Version;
@@ -88,7 +89,7 @@ pub struct Fallback {
     pub order: u64,
     pub client: IpAddr,
     pub server: Endpoint,
-    pub sni: Option<String>,
+    pub sni: Option<WireText>,
     /// Highest version the failed attempt offered (`None`: no failed
     /// attempt seen, only TLS_FALLBACK_SCSV).
     pub from_version: Option<Version>,
@@ -178,7 +179,7 @@ impl FallbackDetector {
         self.pruned_ts = now;
     }
 
-    fn sni_hash(&self, sni: Option<&str>) -> u64 {
+    fn sni_hash(&self, sni: Option<&WireText>) -> u64 {
         sni.map_or(0, |s| self.hasher.hash_one(s) | 1)
     }
 
@@ -224,7 +225,7 @@ impl FallbackDetector {
                 order: rec.order,
                 client: rec.client.ip,
                 server: rec.server,
-                sni: sni.map(str::to_string),
+                sni: sni.cloned(),
                 from_version: earlier.map(|a| a.max_offered),
                 failure: earlier.and_then(|a| a.failure),
                 to_version: Some(to),

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::decode::Endpoint;
+use crate::text::WireText;
 use crate::time::{Duration, Timestamp};
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
@@ -177,8 +178,8 @@ impl ConnectionRecord {
         self.cipher.is_some_and(|c| c.classes().triple_des())
     }
 
-    pub fn sni(&self) -> Option<&str> {
-        self.client_hello.as_ref().and_then(|ch| ch.sni.as_deref())
+    pub fn sni(&self) -> Option<&WireText> {
+        self.client_hello.as_ref().and_then(|ch| ch.sni.as_ref())
     }
 
     pub fn fallback_scsv(&self) -> bool {

@@ -12,6 +12,7 @@ use crate::capture::Packet;
 use crate::capture::file::CaptureFile;
 use crate::config::{Config, LiveConfig};
 use crate::error::Error;
+use crate::report::escape;
 #[cfg(feature = "live")]
 use crate::time::Timestamp;
 
@@ -33,7 +34,11 @@ impl Progress {
         let (done, total) = file.progress();
         if let Some(total) = total.filter(|t| *t >= Self::MIN_SIZE) {
             let pct = done as f64 * 100.0 / total as f64;
-            eprint!("\r{}: {pct:5.1}% of {} MB", file.name(), total / 1_000_000);
+            eprint!(
+                "\r{}: {pct:5.1}% of {} MB",
+                escape::terminal(file.name()),
+                total / 1_000_000
+            );
             self.shown = true;
         }
     }
@@ -290,7 +295,7 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
         let mut file = match CaptureFile::open(path) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("tlssniff: {e}");
+                eprintln!("tlssniff: {}", escape::terminal(&e.to_string()));
                 errors.push(format!("cannot read {e}"));
                 capture.files.push(FileReport {
                     name: e.name.clone(),

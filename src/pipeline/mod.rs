@@ -41,7 +41,8 @@ use crate::capture::Packet;
 use crate::config::Config;
 use crate::decode::Skip;
 use crate::error::Error;
-use crate::report::csv::Csv;
+use crate::report::csv::{Cells, Csv};
+use crate::report::escape;
 use crate::report::jsonl::Jsonl;
 use crate::report::model::Model;
 use crate::report::summary_json::SummaryJson;
@@ -194,7 +195,13 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
     Ok(match cfg.format {
         Format::Table => Box::new(Table::new(out, cfg.color, cfg.top)),
         Format::Jsonl => Box::new(Jsonl::new(out, cfg.flush_each)),
-        Format::Csv => Box::new(Csv::new(out, cfg.flush_each)),
+        Format::Csv => Box::new(Csv::new(
+            out,
+            cfg.flush_each,
+            Cells {
+                formula_guard: !cfg.raw_csv,
+            },
+        )),
         Format::SummaryJson => Box::new(SummaryJson::new(out)),
     })
 }
@@ -331,7 +338,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     report.finish(&model).map_err(&oerr)?;
     for w in &warnings {
         if cfg.format != Format::Table || cfg.output.is_some() {
-            eprintln!("tlssniff: warning: {w}");
+            eprintln!("tlssniff: warning: {}", escape::terminal(w));
         }
     }
     if cfg.stats {

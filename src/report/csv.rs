@@ -1,146 +1,203 @@
-//! `--format csv`: the connection records flattened, one row each (RFC 4180
-//! quoting). Lists are joined with `;`, alerts as `from:level:description`.
+//! `--format csv`: the connection records flattened, one row each, written
+//! by the `csv` crate (RFC 4180 quoting). One row type, [`Row`], makes both
+//! the header and the rows, so they cannot drift apart. Lists are joined
+//! with `;`, alerts as `from:level:description`.
+//!
+//! Spreadsheets run a cell that begins with `=`, `+`, `-` or `@` (and, in
+//! some, a tab or CR) as a formula; an SNI is chosen by whoever sends the
+//! ClientHello. Unless told otherwise (`--raw-csv`), such a cell is written
+//! with a leading `'`, which spreadsheets take as "text" and do not show.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
 use std::io::{self, Write};
+
+use serde::Serialize;
 
 use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
+use crate::text::WireText;
 use crate::tls::alert;
 
-pub const HEADER: &str = "ts,client_ip,client_port,server_ip,server_port,sni,\
-record_version,legacy_version,supported_versions,max_version,cipher_suites,fallback_scsv,\
-alpn,sslv2_format,version,cipher,offers_3des,uses_3des,alerts,outcome,handshake_ms,\
-hello_retry_request,resumed,reset_by,reason";
+/// One connection, as a CSV row; the header is its field names.
+#[derive(Serialize, Default)]
+struct Row<'a> {
+    ts: Cow<'a, str>,
+    client_ip: Cow<'a, str>,
+    client_port: Option<u16>,
+    server_ip: Cow<'a, str>,
+    server_port: Option<u16>,
+    sni: Cow<'a, str>,
+    record_version: Cow<'a, str>,
+    legacy_version: Cow<'a, str>,
+    supported_versions: Cow<'a, str>,
+    max_version: Cow<'a, str>,
+    cipher_suites: Cow<'a, str>,
+    fallback_scsv: Option<bool>,
+    alpn: Cow<'a, str>,
+    sslv2_format: Option<bool>,
+    version: Cow<'a, str>,
+    cipher: Cow<'a, str>,
+    offers_3des: Option<bool>,
+    uses_3des: Option<bool>,
+    alerts: Cow<'a, str>,
+    outcome: Cow<'a, str>,
+    handshake_ms: Cow<'a, str>,
+    hello_retry_request: Option<bool>,
+    resumed: Option<bool>,
+    reset_by: Cow<'a, str>,
+    reason: Cow<'a, str>,
+}
+
+/// Does a spreadsheet take a cell beginning like this for a formula?
+fn is_formula(s: &str) -> bool {
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+/// Builds rows, guarding against formulas or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cells {
+    /// Prefix `'` to cells that would be run as formulas.
+    pub formula_guard: bool,
+}
+
+impl Cells {
+    fn text<'a>(&self, s: impl Into<Cow<'a, str>>) -> Cow<'a, str> {
+        let s = s.into();
+        if self.formula_guard && is_formula(&s) {
+            Cow::Owned(format!("'{s}"))
+        } else {
+            s
+        }
+    }
+
+    fn shown<'a, T: Display>(&self, v: Option<T>) -> Cow<'a, str> {
+        v.map_or(Cow::Borrowed(""), |v| self.text(v.to_string()))
+    }
+
+    fn wire<'a>(&self, t: Option<&'a WireText>) -> Cow<'a, str> {
+        t.map_or(Cow::Borrowed(""), |t| self.text(t.lossy()))
+    }
+
+    fn list<'a, T: Display>(&self, items: impl IntoIterator<Item = T>) -> Cow<'a, str> {
+        let mut s = String::new();
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                s.push(';');
+            }
+            let _ = write!(s, "{item}");
+        }
+        self.text(s)
+    }
+
+    fn row<'a>(&self, rec: &'a ConnectionRecord) -> Row<'a> {
+        let ch = rec.client_hello.as_deref();
+        Row {
+            ts: self.text(rec.ts.to_string()),
+            client_ip: self.text(rec.client.ip.to_string()),
+            client_port: Some(rec.client.port),
+            server_ip: self.text(rec.server.ip.to_string()),
+            server_port: Some(rec.server.port),
+            sni: self.wire(rec.sni()),
+            record_version: self.shown(ch.map(|c| c.record_version)),
+            legacy_version: self.shown(ch.map(|c| c.legacy_version)),
+            supported_versions: ch
+                .and_then(|c| c.supported_versions.as_ref())
+                .map_or(Cow::Borrowed(""), |v| self.list(v)),
+            max_version: self.shown(rec.max_offered()),
+            cipher_suites: ch.map_or(Cow::Borrowed(""), |c| self.list(&c.cipher_suites)),
+            fallback_scsv: ch.map(|c| c.fallback_scsv()),
+            alpn: ch
+                .and_then(|c| c.alpn.as_ref())
+                .map_or(Cow::Borrowed(""), |a| {
+                    self.list(a.iter().map(|t| t.lossy()))
+                }),
+            sslv2_format: ch.map(|c| c.sslv2_format),
+            version: self.shown(rec.version()),
+            cipher: self.shown(rec.cipher),
+            offers_3des: Some(rec.offers_3des()),
+            uses_3des: Some(rec.uses_3des()),
+            alerts: self.list(rec.alerts.iter().map(|a| {
+                format!(
+                    "{}:{}:{}",
+                    a.from.as_str(),
+                    alert::level_name(a.level),
+                    alert::description_label(a.description)
+                )
+            })),
+            outcome: self.text(rec.outcome.as_str()),
+            handshake_ms: self.shown(rec.handshake.map(millis)),
+            hello_retry_request: Some(rec.hello_retry),
+            resumed: rec.resumed,
+            reset_by: self.text(rec.reset_by.map_or("", |r| r.as_str())),
+            reason: self.shown(rec.failure_reason()),
+        }
+    }
+
+    /// Appends one record as a CSV row.
+    pub fn encode(&self, rec: &ConnectionRecord, out: &mut Vec<u8>) {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .buffer_capacity(1024)
+            .from_writer(out);
+        // Writing into a Vec cannot fail.
+        let _ = w.serialize(self.row(rec));
+        let _ = w.flush();
+    }
+}
+
+/// The header line, as the `csv` crate derives it from [`Row`].
+pub fn header() -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.serialize(Row::default());
+    let bytes = w.into_inner().unwrap_or_default();
+    let end = bytes.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+    bytes.get(..end).unwrap_or_default().to_vec()
+}
 
 pub struct Csv<W: Write> {
     out: W,
     flush_each: bool,
     wrote_header: bool,
-    line: String,
+    cells: Cells,
+    line: Vec<u8>,
 }
 
 impl<W: Write> Csv<W> {
-    pub fn new(out: W, flush_each: bool) -> Self {
+    pub fn new(out: W, flush_each: bool, cells: Cells) -> Self {
         Csv {
             out,
             flush_each,
             wrote_header: false,
-            line: String::new(),
+            cells,
+            line: Vec::new(),
         }
     }
 
     fn header(&mut self) -> io::Result<()> {
         if !self.wrote_header {
             self.wrote_header = true;
-            writeln!(self.out, "{HEADER}")?;
+            self.out.write_all(&header())?;
         }
         Ok(())
     }
 }
 
-/// Appends a field, quoted if it must be.
-fn field(line: &mut String, value: &str) {
-    if !line.is_empty() {
-        line.push(',');
-    }
-    if value.contains([',', '"', '\n', '\r']) {
-        line.push('"');
-        line.push_str(&value.replace('"', "\"\""));
-        line.push('"');
-    } else {
-        line.push_str(value);
-    }
-}
-
-fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    let mut s = String::new();
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
-            s.push(';');
-        }
-        let _ = write!(s, "{item}");
-    }
-    s
-}
-
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-pub fn row(rec: &ConnectionRecord, line: &mut String) {
-    line.clear();
-    let ch = rec.client_hello.as_deref();
-    field(line, &rec.ts.to_string());
-    field(line, &rec.client.ip.to_string());
-    field(line, &rec.client.port.to_string());
-    field(line, &rec.server.ip.to_string());
-    field(line, &rec.server.port.to_string());
-    field(line, rec.sni().unwrap_or(""));
-    field(line, &opt(ch.map(|c| c.record_version)));
-    field(line, &opt(ch.map(|c| c.legacy_version)));
-    field(
-        line,
-        &ch.and_then(|c| c.supported_versions.as_ref())
-            .map(|v| join(v.iter()))
-            .unwrap_or_default(),
-    );
-    field(line, &opt(rec.max_offered()));
-    field(
-        line,
-        &ch.map(|c| join(c.cipher_suites.iter())).unwrap_or_default(),
-    );
-    field(line, &opt(ch.map(|c| c.fallback_scsv())));
-    field(
-        line,
-        &ch.and_then(|c| c.alpn.as_ref())
-            .map(|a| join(a.iter()))
-            .unwrap_or_default(),
-    );
-    field(line, &opt(ch.map(|c| c.sslv2_format)));
-    field(line, &opt(rec.version()));
-    field(line, &opt(rec.cipher));
-    field(line, &rec.offers_3des().to_string());
-    field(line, &rec.uses_3des().to_string());
-    field(
-        line,
-        &join(rec.alerts.iter().map(|a| {
-            format!(
-                "{}:{}:{}",
-                a.from.as_str(),
-                alert::level_name(a.level),
-                alert::description_label(a.description)
-            )
-        })),
-    );
-    field(line, rec.outcome.as_str());
-    field(line, &opt(rec.handshake.map(millis)));
-    field(line, &rec.hello_retry.to_string());
-    field(line, &opt(rec.resumed));
-    field(line, rec.reset_by.map_or("", |r| r.as_str()));
-    field(line, &opt(rec.failure_reason()));
-}
-
-/// Appends one record as a CSV row.
-pub fn encode(rec: &ConnectionRecord, out: &mut Vec<u8>) {
-    let mut line = String::new();
-    row(rec, &mut line);
-    out.extend_from_slice(line.as_bytes());
-    out.push(b'\n');
-}
-
 impl<W: Write> Report for Csv<W> {
     fn record(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
-        row(rec, &mut line);
-        line.push('\n');
-        let r = self.encoded(line.as_bytes());
+        line.clear();
+        self.cells.encode(rec, &mut line);
+        let r = self.encoded(&line);
         self.line = line;
         r
     }
 
     fn encoder(&self) -> Option<super::Encoder> {
-        Some(super::Encoder::Csv)
+        Some(super::Encoder::Csv(self.cells))
     }
 
     fn encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -163,11 +220,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting() {
-        let mut line = String::new();
-        field(&mut line, "a,b");
-        field(&mut line, "say \"hi\"");
-        field(&mut line, "plain");
-        assert_eq!(line, "\"a,b\",\"say \"\"hi\"\"\",plain");
+    fn the_header_is_the_row_type() {
+        let h = String::from_utf8(header()).unwrap();
+        assert!(h.starts_with("ts,client_ip,client_port,server_ip,server_port,sni,"));
+        assert!(h.ends_with(",reset_by,reason\n"));
+        assert_eq!(h.matches(',').count(), 24);
+    }
+
+    #[test]
+    fn formula_cells_get_a_quote_unless_raw() {
+        let guarded = Cells {
+            formula_guard: true,
+        };
+        let raw = Cells {
+            formula_guard: false,
+        };
+        for s in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(guarded.text(s), format!("'{s}"));
+            assert_eq!(raw.text(s), s);
+        }
+        assert_eq!(guarded.text("portal.example.test"), "portal.example.test");
     }
 }

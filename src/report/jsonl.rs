@@ -9,6 +9,7 @@ use super::model::Shown;
 use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
 use crate::decode::Endpoint;
+use crate::text::WireText;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
@@ -36,10 +37,17 @@ struct ClientHelloJson<'a> {
     max_version: Shown<Version>,
     cipher_suites: Vec<Shown<CipherSuite>>,
     fallback_scsv: bool,
-    sni: Option<&'a str>,
-    alpn: Option<&'a [String]>,
+    sni: Option<&'a WireText>,
+    alpn: Option<&'a [WireText]>,
     sslv2_format: bool,
     partial: bool,
+    /// The SNI's bytes in hex, when they are not UTF-8 (`sni` then has
+    /// U+FFFD in their place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sni_hex: Option<String>,
+    /// Likewise for ALPN: every protocol name in hex, when any is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alpn_hex: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -95,10 +103,16 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
             max_version: Shown(ch.max_version()),
             cipher_suites: ch.cipher_suites.iter().copied().map(Shown).collect(),
             fallback_scsv: ch.fallback_scsv(),
-            sni: ch.sni.as_deref(),
+            sni: ch.sni.as_ref(),
             alpn: ch.alpn.as_deref(),
             sslv2_format: ch.sslv2_format,
             partial: ch.partial,
+            sni_hex: ch.sni.as_ref().filter(|t| !t.is_utf8()).map(WireText::hex),
+            alpn_hex: ch
+                .alpn
+                .as_ref()
+                .filter(|list| list.iter().any(|t| !t.is_utf8()))
+                .map(|list| list.iter().map(WireText::hex).collect()),
         }),
         server_hello: rec.server_hello.as_deref().map(|sh| ServerHelloJson {
             version: Shown(sh.version()),
@@ -134,7 +148,7 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
 /// Appends one record as a JSON line.
 pub fn encode(rec: &ConnectionRecord, out: &mut Vec<u8>) {
     // Serializing into a Vec cannot fail: every value is a plain field.
-    let _ = serde_json::to_writer(&mut *out, &to_json(rec));
+    let _ = super::escape::json_line(&to_json(rec), out);
     out.push(b'\n');
 }
 

@@ -7,6 +7,7 @@
 //! nothing of their own. The JSON shapes are DESIGN.md's output schema.
 
 pub mod csv;
+pub mod escape;
 pub mod jsonl;
 pub mod model;
 pub mod summary_json;
@@ -43,7 +44,7 @@ pub trait Report {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoder {
     Jsonl,
-    Csv,
+    Csv(csv::Cells),
 }
 
 impl Encoder {
@@ -51,7 +52,7 @@ impl Encoder {
     pub fn encode(self, rec: &ConnectionRecord, out: &mut Vec<u8>) {
         match self {
             Encoder::Jsonl => jsonl::encode(rec, out),
-            Encoder::Csv => csv::encode(rec, out),
+            Encoder::Csv(cells) => cells.encode(rec, out),
         }
     }
 }

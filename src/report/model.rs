@@ -25,6 +25,7 @@ use crate::analysis::fallback::Fallback;
 use crate::analysis::record::Outcome;
 use crate::capture::InterfaceStats;
 use crate::decode::Endpoint;
+use crate::text::WireText;
 use crate::time::Timestamp;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
@@ -341,7 +342,7 @@ pub struct ServerRow<'a> {
     pub uses_3des: u64,
     pub failed: u64,
     /// The SNI names asked of this server, in order.
-    pub snis: Vec<&'a str>,
+    pub snis: Vec<&'a WireText>,
     #[serde(serialize_with = "shown")]
     pub first_seen: Timestamp,
     #[serde(serialize_with = "shown")]
@@ -360,7 +361,7 @@ impl<'a> ServerRow<'a> {
             versions,
             uses_3des: s.uses_3des,
             failed: s.failed,
-            snis: s.snis.keys().map(String::as_str).collect(),
+            snis: s.snis.keys().collect(),
             first_seen: s.seen.first,
             last_seen: s.seen.last,
         }
@@ -385,7 +386,7 @@ pub struct UsageRow<'a> {
     pub server: EndpointModel,
     #[serde(skip)]
     pub server_endpoint: Endpoint,
-    pub sni: Option<&'a str>,
+    pub sni: Option<&'a WireText>,
     #[serde(serialize_with = "shown_opt")]
     pub version: Option<Version>,
     #[serde(serialize_with = "shown_opt")]
@@ -405,7 +406,7 @@ impl<'a> UsageRow<'a> {
             client: k.client,
             server: k.server.into(),
             server_endpoint: k.server,
-            sni: k.sni.as_deref(),
+            sni: k.sni.as_ref(),
             version: k.version,
             max_offered: k.max_offered,
             cipher: k.cipher,
@@ -424,7 +425,7 @@ pub struct FailureRow<'a> {
     pub server: EndpointModel,
     #[serde(skip)]
     pub server_endpoint: Endpoint,
-    pub sni: Option<&'a str>,
+    pub sni: Option<&'a WireText>,
     #[serde(serialize_with = "shown_outcome")]
     pub outcome: Outcome,
     #[serde(serialize_with = "shown_opt")]
@@ -448,7 +449,7 @@ impl<'a> FailureRow<'a> {
             client: k.client,
             server: k.server.into(),
             server_endpoint: k.server,
-            sni: k.sni.as_deref(),
+            sni: k.sni.as_ref(),
             outcome: k.outcome,
             max_offered: k.max_offered,
             reason: k.reason.to_string(),
@@ -523,7 +524,7 @@ pub struct FallbackRow<'a> {
     #[serde(serialize_with = "shown")]
     pub client: IpAddr,
     pub server: EndpointModel,
-    pub sni: Option<&'a str>,
+    pub sni: Option<&'a WireText>,
     #[serde(serialize_with = "shown_opt")]
     pub from_version: Option<Version>,
     pub failure: Option<String>,
@@ -543,7 +544,7 @@ impl<'a> From<&'a Fallback> for FallbackRow<'a> {
             ts: f.ts,
             client: f.client,
             server: f.server.into(),
-            sni: f.sni.as_deref(),
+            sni: f.sni.as_ref(),
             from_version: f.from_version,
             failure: f.failure.map(|x| x.label()),
             to_version: f.to_version,

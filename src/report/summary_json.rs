@@ -20,7 +20,7 @@ impl<W: Write> SummaryJson<W> {
 
 impl<W: Write> Report for SummaryJson<W> {
     fn finish(&mut self, model: &Model<'_>) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut self.out, model)?;
+        super::escape::json_pretty(model, &mut self.out)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }

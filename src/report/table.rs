@@ -9,10 +9,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::Report;
 use super::model::{Mix, Model, UsageRow};
+use super::{Report, escape};
 use crate::analysis::fallback::RetryOutcome;
 use crate::analysis::record::Outcome;
+use crate::text::WireText;
 use crate::time::Timestamp;
 use crate::tls::version::Version;
 
@@ -60,13 +61,33 @@ impl Paint {
     }
 }
 
-/// A cell: text and its tone.
+/// A cell: its text, made safe for the terminal, and its tone.
 struct Cell(String, Tone);
 
-impl<T: Into<String>> From<T> for Cell {
-    fn from(s: T) -> Cell {
-        Cell(s.into(), Tone::Plain)
+impl Cell {
+    fn new(text: impl AsRef<str>, tone: Tone) -> Cell {
+        Cell(escape::terminal(text.as_ref()), tone)
     }
+
+    /// A name from the wire (`-` when absent), escaped and cut to
+    /// [`WIRE_WIDTH`] columns.
+    fn wire(text: Option<&WireText>) -> Cell {
+        Cell(text.map_or_else(|| "-".into(), wire_text), Tone::Plain)
+    }
+}
+
+impl<T: AsRef<str>> From<T> for Cell {
+    fn from(s: T) -> Cell {
+        Cell::new(s, Tone::Plain)
+    }
+}
+
+/// Columns a name from the wire (an SNI, an ALPN protocol) may take in a
+/// table cell; longer ones are cut with `…`.
+pub const WIRE_WIDTH: usize = 64;
+
+fn wire_text(t: &WireText) -> String {
+    escape::cut(&escape::terminal_bytes(t.as_bytes()), WIRE_WIDTH)
 }
 
 /// Column-aligned rows; numeric columns right-aligned.
@@ -90,7 +111,7 @@ impl Grid {
     }
 
     fn render(&self, p: &Paint, out: &mut String) {
-        let width = |s: &str| s.chars().count();
+        let width = escape::width;
         let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
         for row in &self.rows {
             for (i, c) in row.iter().enumerate() {
@@ -311,7 +332,7 @@ impl<W: Write> Table<W> {
         if !m.warnings.is_empty() {
             h(&mut o, "Warnings");
             for w in m.warnings {
-                let _ = writeln!(o, "  {} {w}", p.paint(Tone::Warn, "!"));
+                let _ = writeln!(o, "  {} {}", p.paint(Tone::Warn, "!"), escape::terminal(w));
             }
         }
         o
@@ -334,13 +355,10 @@ impl<W: Write> Table<W> {
             };
             let label = v.map_or_else(|| "(none)".to_string(), |v| v.to_string());
             g.row(vec![
-                Cell(label, version_tone(v)),
+                Cell::new(label, version_tone(v)),
                 n.to_string().into(),
                 pct(n, m.connections).into(),
-                Cell(
-                    format!("{bar} {note}").trim_end().to_string(),
-                    version_tone(v),
-                ),
+                Cell::new(format!("{bar} {note}").trim_end(), version_tone(v)),
             ]);
         }
         g.render(p, o);
@@ -364,9 +382,9 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 c.ip.to_string().into(),
                 c.connections.to_string().into(),
-                Cell(mix_text(&c.versions), mix_tone(&c.versions)),
-                Cell(mix_text(&c.max_offered), mix_tone(&c.max_offered)),
-                Cell(
+                Cell::new(mix_text(&c.versions), mix_tone(&c.versions)),
+                Cell::new(mix_text(&c.max_offered), mix_tone(&c.max_offered)),
+                Cell::new(
                     c.uses_3des.to_string(),
                     if c.uses_3des > 0 {
                         Tone::Bad
@@ -374,7 +392,7 @@ impl<W: Write> Table<W> {
                         Tone::Plain
                     },
                 ),
-                Cell(
+                Cell::new(
                     c.failed.to_string(),
                     if c.failed > 0 {
                         Tone::Warn
@@ -403,7 +421,7 @@ impl<W: Write> Table<W> {
                 .snis
                 .iter()
                 .take(3)
-                .copied()
+                .map(|t| wire_text(t))
                 .collect::<Vec<_>>()
                 .join(", ");
             let more = s.snis.len().saturating_sub(3);
@@ -413,8 +431,8 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 s.endpoint.to_string().into(),
                 s.connections.to_string().into(),
-                Cell(mix_text(&s.versions), mix_tone(&s.versions)),
-                Cell(
+                Cell::new(mix_text(&s.versions), mix_tone(&s.versions)),
+                Cell::new(
                     s.failed.to_string(),
                     if s.failed > 0 {
                         Tone::Warn
@@ -422,7 +440,7 @@ impl<W: Write> Table<W> {
                         Tone::Plain
                     },
                 ),
-                sni.into(),
+                Cell(sni, Tone::Plain),
             ]);
         }
         g.render(p, o);
@@ -439,9 +457,9 @@ impl<W: Write> Table<W> {
                 Tone::Plain
             };
             g.row(vec![
-                Cell(c.suite.to_string(), tone),
+                Cell::new(c.suite.to_string(), tone),
                 c.connections.to_string().into(),
-                Cell(c.classes.join(" "), tone),
+                Cell::new(c.classes.join(" "), tone),
             ]);
         }
         g.render(p, o);
@@ -472,10 +490,10 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 r.client.to_string().into(),
                 r.server_endpoint.to_string().into(),
-                r.sni.unwrap_or("-").into(),
-                Cell(version_label(r.version), version_tone(r.version)),
-                Cell(version_label(r.max_offered), version_tone(r.max_offered)),
-                Cell(
+                Cell::wire(r.sni),
+                Cell::new(version_label(r.version), version_tone(r.version)),
+                Cell::new(version_label(r.max_offered), version_tone(r.max_offered)),
+                Cell::new(
                     r.cipher.map_or_else(|| "-".into(), |c| c.to_string()),
                     cipher_tone,
                 ),
@@ -518,10 +536,10 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 f.client.to_string().into(),
                 f.server_endpoint.to_string().into(),
-                f.sni.unwrap_or("-").into(),
-                Cell(version_label(f.max_offered), version_tone(f.max_offered)),
+                Cell::wire(f.sni),
+                Cell::new(version_label(f.max_offered), version_tone(f.max_offered)),
                 f.connections.to_string().into(),
-                Cell(f.reason.clone(), tone),
+                Cell::new(f.reason.clone(), tone),
             ]);
         }
         g.render(p, o);
@@ -579,11 +597,11 @@ impl<W: Write> Table<W> {
             g.row(vec![
                 f.client.to_string().into(),
                 f.server.to_string().into(),
-                f.sni.clone().unwrap_or_else(|| "-".into()).into(),
+                Cell::wire(f.sni.as_ref()),
                 attempt.into(),
-                Cell(version_label(f.to_version), version_tone(f.to_version)),
+                Cell::new(version_label(f.to_version), version_tone(f.to_version)),
                 if f.scsv { "yes" } else { "no" }.into(),
-                Cell(result, tone),
+                Cell::new(result, tone),
                 when(f.ts).into(),
             ]);
         }

@@ -18,6 +18,7 @@ use tls_parser::{
 use super::cipher::{CipherSuite, TLS_FALLBACK_SCSV};
 use super::reader::Reader;
 use super::version::{Version, max_known};
+use crate::text::WireText;
 
 /// Longest SNI we keep, in bytes (a DNS name has at most 253).
 pub const MAX_SNI: usize = 1024;
@@ -73,8 +74,8 @@ pub struct ClientHello {
     pub supported_versions: Option<Vec<Version>>,
     /// Offered cipher suites in order, GREASE removed, SCSVs kept.
     pub cipher_suites: Vec<CipherSuite>,
-    pub sni: Option<String>,
-    pub alpn: Option<Vec<String>>,
+    pub sni: Option<WireText>,
+    pub alpn: Option<Vec<WireText>>,
     pub session_id: SessionId,
     pub sslv2_format: bool,
     /// GREASE values were present (versions, suites or extensions).
@@ -241,7 +242,7 @@ fn client_extensions(hello: &mut ClientHello, ext: &[u8]) -> bool {
             TlsExtension::SNI(names) => {
                 if let Some((_, name)) = names.iter().find(|(t, _)| t.0 == 0) {
                     let name = name.get(..MAX_SNI).unwrap_or(name);
-                    hello.sni = Some(String::from_utf8_lossy(name).into_owned());
+                    hello.sni = Some(WireText::new(name));
                 }
             }
             TlsExtension::ALPN(protocols) => {
@@ -249,7 +250,7 @@ fn client_extensions(hello: &mut ClientHello, ext: &[u8]) -> bool {
                     protocols
                         .iter()
                         .take(MAX_ALPN)
-                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .map(|p| WireText::new(p))
                         .collect(),
                 );
             }
@@ -511,7 +512,7 @@ mod tests {
         let strict = parse_client_hello(&body, Version::TLS10).unwrap();
         let lax = parse_client_hello_lax(&body, Version::TLS10).unwrap();
         assert_eq!(strict, lax);
-        assert_eq!(strict.sni.as_deref(), Some("example.com"));
+        assert_eq!(strict.sni, Some(WireText::from("example.com")));
         assert!(strict.fallback_scsv());
         assert!(strict.offers_3des());
         // Where the extensions block starts, a cut hello is
