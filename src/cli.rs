@@ -295,6 +295,8 @@ impl Args {
                 "--max-handshake-bytes must be at least 512".into(),
             ));
         }
+        // `-o -` is standard output, as with most tools.
+        self.output = self.output.take().filter(|p| p.as_os_str() != "-");
         let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
         // Reading a stream (`tcpdump -w - | tlssniff -`): show records as
         // they complete rather than when a buffer fills.

@@ -1,20 +1,31 @@
+use std::io::Write;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 
 use clap::Parser;
 use tlssniff::cli::{Args, BenchArgs, Command};
-use tlssniff::error::Error;
+use tlssniff::error::{self, Error};
 use tlssniff::pipeline::{self, Verdict};
+use tlssniff::report::escape;
+
+/// Writes to standard output; the reader leaving is a broken pipe.
+fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::output("<stdout>", e))
+}
 
 /// `tlssniff bench`: the floor probe, or a full run with its figures.
 fn bench(args: BenchArgs) -> Result<Verdict, Error> {
     if args.floor {
         let (packets, bytes, secs) = pipeline::floor(&args.files)?;
         let secs = secs.max(1e-9);
-        println!(
-            "floor: {packets} packets in {secs:.3} s: {:.0} packets/s, {:.3} Gbit/s",
+        print(&format!(
+            "floor: {packets} packets in {secs:.3} s: {:.0} packets/s, {:.3} Gbit/s\n",
             packets as f64 / secs,
             bytes as f64 * 8.0 / secs / 1e9
-        );
+        ))?;
         return Ok(Verdict::Clean);
     }
     pipeline::run(&args.into_config())
@@ -25,12 +36,15 @@ fn list_interfaces() -> Result<Verdict, Error> {
     #[cfg(feature = "live")]
     {
         let list = tlssniff::capture::live::list().map_err(Error::Input)?;
+        let mut text = String::new();
         for (i, (name, desc)) in list.iter().enumerate() {
+            let name = escape::terminal(name);
             match desc {
-                Some(d) => println!("{}.{name} ({d})", i + 1),
-                None => println!("{}.{name}", i + 1),
+                Some(d) => text += &format!("{}.{name} ({})\n", i + 1, escape::terminal(d)),
+                None => text += &format!("{}.{name}\n", i + 1),
             }
         }
+        print(&text)?;
         Ok(Verdict::Clean)
     }
     #[cfg(not(feature = "live"))]
@@ -57,20 +71,25 @@ fn main() -> ExitCode {
     if !args.interface.is_empty() {
         on_signals();
     }
-    let result = match args.command {
+    error::record_panics();
+    // A panic on this thread (the capture thread, and with --threads 1 the
+    // only one) is an internal error like a worker's.
+    let result = catch_unwind(AssertUnwindSafe(|| match args.command {
         _ if args.list_interfaces => list_interfaces(),
         Some(Command::Bench(b)) => bench(b),
         None => args.into_config().and_then(|cfg| pipeline::run(&cfg)),
-    };
+    }))
+    .unwrap_or_else(|p| {
+        let why = error::panic_text("main", p.as_ref());
+        Err(Error::Internal(format!("the main thread panicked: {why}")))
+    });
     match result {
         Ok(verdict) => ExitCode::from(verdict.exit_code()),
         Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "tlssniff: {}",
-                tlssniff::report::escape::terminal(&e.to_string())
-            );
-            ExitCode::from(2)
+            let msg = escape::terminal(&e.to_string());
+            let _ = writeln!(std::io::stderr(), "tlssniff: {msg}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

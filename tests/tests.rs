@@ -1,5 +1,7 @@
 //! tlssniff's integration tests: one binary, one module per concern.
 //!
+//! - `failures`: a reader that leaves ends the run quietly (status 0); a
+//!   panic in any thread is a one-line internal error (status 3).
 //! - `fixtures`: every fixture capture's jsonl output equals its committed
 //!   expectation (checked once against tshark; see fixtures/README.md);
 //!   `TLSSNIFF_BLESS=1 cargo test` rewrites the expectations.
@@ -24,6 +26,7 @@
 
 mod bad_input;
 mod cli;
+mod failures;
 mod fixtures;
 mod hostile;
 #[cfg(feature = "live")]

@@ -230,8 +230,10 @@ fn read_live(
                     cfg.top,
                 );
                 if cfg.format == Format::Table && cfg.output.is_none() {
-                    println!("{text}");
-                    let _ = io::stdout().flush();
+                    let mut out = io::stdout().lock();
+                    writeln!(out, "{text}")
+                        .and_then(|()| out.flush())
+                        .map_err(|e| Error::output("<stdout>", e))?;
                 } else {
                     eprintln!("{text}");
                 }
@@ -292,6 +294,7 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
     let started = Instant::now();
     let mut index: u64 = 0;
     for path in &cfg.inputs {
+        crate::error::test_panic("capture");
         let mut file = match CaptureFile::open(path) {
             Ok(f) => f,
             Err(e) => {

@@ -141,6 +141,7 @@ impl Inline<'_> {
 
 impl Dispatch for Inline<'_> {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
+        crate::error::test_panic("worker");
         self.worker
             .packet(pkt.link_type, pkt.data, pkt.cut_bytes(), pkt.ts, index);
         self.drain()
@@ -159,30 +160,24 @@ impl Dispatch for Inline<'_> {
 
 fn open_output(path: &Option<std::path::PathBuf>) -> Result<Box<dyn Write + Send>, Error> {
     Ok(match path {
-        Some(p) => {
+        Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::create(p).map_err(|e| Error::Output {
                 name: p.display().to_string(),
                 source: e,
             })?;
             Box::new(io::BufWriter::with_capacity(1 << 16, f))
         }
-        None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
+        _ => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
     })
 }
 
 fn output_error(cfg: &Config) -> impl Fn(io::Error) -> Error + Sync + '_ {
     move |e| {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            Error::BrokenPipe
-        } else {
-            Error::Output {
-                name: cfg
-                    .output
-                    .as_ref()
-                    .map_or_else(|| "<stdout>".into(), |p| p.display().to_string()),
-                source: e,
-            }
-        }
+        let name = cfg
+            .output
+            .as_ref()
+            .map_or_else(|| "<stdout>".into(), |p| p.display().to_string());
+        Error::output(name, e)
     }
 }
 
@@ -204,6 +199,12 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
         )),
         Format::SummaryJson => Box::new(SummaryJson::new(out)),
     })
+}
+
+/// The name of parser worker `id`'s thread (it names the thread in an
+/// internal error).
+fn worker_name(id: usize) -> String {
+    format!("parser worker {id}")
 }
 
 /// Runs the analysis over every input and writes the report.
@@ -247,8 +248,17 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             let encoder = report.encoder();
             let report_ref = report.as_mut();
             let oerr_ref = &oerr;
-            let merger =
-                encoder.map(|_| scope.spawn(move || merge(threads, out_rx, report_ref, oerr_ref)));
+            let merger = match encoder {
+                Some(_) => Some(
+                    std::thread::Builder::new()
+                        .name("output thread".into())
+                        .spawn_scoped(scope, move || merge(threads, out_rx, report_ref, oerr_ref))
+                        .map_err(|e| {
+                            Error::Internal(format!("cannot start the output thread: {e}"))
+                        })?,
+                ),
+                None => None,
+            };
             let mut senders = Vec::new();
             let mut handles = Vec::new();
             let (spare_tx, spare_rx) = bounded::<Batch>(threads * (QUEUE + 2));
@@ -265,7 +275,11 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                 let a = analysis();
                 let out = encoder.map(|e| (out_tx.clone(), e));
                 let spare = spare_tx.clone();
-                handles.push(scope.spawn(move || work(id, worker, a, rx, out, spare)));
+                let handle = std::thread::Builder::new()
+                    .name(worker_name(id))
+                    .spawn_scoped(scope, move || work(id, worker, a, rx, out, spare))
+                    .map_err(|e| Error::Internal(format!("cannot start a parser worker: {e}")))?;
+                handles.push(handle);
             }
             drop(out_tx);
             drop(spare_tx);
@@ -283,19 +297,44 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             let skipped = std::mem::take(&mut pool.skipped);
             let tcp = pool.tcp;
             drop(pool);
-            let stats: Vec<WorkerStats> = handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect();
-            let merged = match merger {
-                Some(m) => m
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Usage("the output thread panicked".into())))
-                    .map(Some),
+            // Every thread is joined, and the first real cause wins: a panic,
+            // then the output thread's error (a broken pipe ends quietly),
+            // then the capture thread's. A capture thread that found its
+            // workers gone has no cause of its own to give.
+            let mut panicked = None;
+            let mut stats = Vec::new();
+            for (id, h) in handles.into_iter().enumerate() {
+                match h.join() {
+                    Ok(s) => stats.push(s),
+                    Err(p) => {
+                        let name = worker_name(id);
+                        let why = crate::error::panic_text(&name, p.as_ref());
+                        panicked.get_or_insert(format!("{name} panicked: {why}"));
+                        stats.push(WorkerStats::default());
+                    }
+                }
+            }
+            let merged = match merger.map(|m| m.join()) {
                 None => Ok(None),
+                Some(Ok(result)) => result.map(Some),
+                Some(Err(p)) => {
+                    let why = crate::error::panic_text("output thread", p.as_ref());
+                    panicked.get_or_insert(format!("the output thread panicked: {why}"));
+                    Ok(None)
+                }
             };
-            let mut inputs = read?;
+            if let Some(msg) = panicked {
+                return Err(Error::Internal(msg));
+            }
             let written_late = merged?;
+            let mut inputs = match read {
+                Err(Error::Downstream) => {
+                    return Err(Error::Internal(
+                        "a parser worker stopped without an error".into(),
+                    ));
+                }
+                other => other?,
+            };
             for (skip, n) in skipped {
                 *inputs.capture.skipped.entry(skip).or_default() += n;
             }

@@ -133,11 +133,10 @@ impl Pool {
         }
     }
 
+    /// The worker is gone: it panicked, or stopped because the output
+    /// thread did. The pipeline finds out which when it joins them.
     fn closed(&self) -> Error {
-        Error::Output {
-            name: "worker".into(),
-            source: io::Error::other("a parser worker stopped"),
-        }
+        Error::Downstream
     }
 }
 
@@ -252,6 +251,7 @@ pub(super) fn work(
 ) -> WorkerStats {
     let mut released = Vec::new();
     for batch in rx {
+        crate::error::test_panic("worker");
         let started = Instant::now();
         for m in &batch.segs {
             let seg = Segment {
@@ -351,6 +351,7 @@ pub(super) fn merge(
     };
     let mut marks = vec![0u64; workers];
     for out in rx.iter() {
+        crate::error::test_panic("output");
         if let Some(mark) = marks.get_mut(out.worker) {
             *mark = (*mark).max(out.watermark);
         }
