@@ -57,7 +57,9 @@ pub struct Args {
         short = 's',
         long = "snaplen",
         value_name = "BYTES",
-        default_value_t = 262_144
+        default_value_t = 262_144,
+        allow_negative_numbers = true,
+        value_parser = snaplen
     )]
     pub snaplen: i32,
 
@@ -66,11 +68,11 @@ pub struct Args {
     pub no_promisc: bool,
 
     /// Live: kernel capture buffer size in KiB.
-    #[arg(short = 'B', long = "buffer-size", value_name = "KiB")]
+    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", allow_negative_numbers = true, value_parser = positive::<i32>)]
     pub buffer_kib: Option<i32>,
 
     /// Live: stop after this many packets.
-    #[arg(short = 'c', long = "count", value_name = "N")]
+    #[arg(short = 'c', long = "count", value_name = "N", allow_negative_numbers = true, value_parser = positive::<u64>)]
     pub count: Option<u64>,
 
     /// Live: stop after this many seconds.
@@ -105,31 +107,31 @@ pub struct Args {
 
     /// Most flows tracked at once; the least recently active is evicted
     /// (and counted) beyond it.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 100_000, allow_negative_numbers = true, value_parser = positive::<usize>)]
     pub max_flows: usize,
 
     /// Bytes examined per direction of a flow (the handshake; application
     /// data is never buffered).
-    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536, allow_negative_numbers = true, value_parser = at_least::<512>)]
     pub max_handshake_bytes: usize,
 
     /// Bytes all flows together may hold (out-of-order segments, partial
     /// hellos); beyond it the oldest flows are evicted (and counted).
-    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20, allow_negative_numbers = true, value_parser = at_least::<{ 1 << 20 }>)]
     pub max_buffered_bytes: usize,
 
     /// Rows each report table (clients, servers, legacy uses, failures,
     /// policy violations, fallback retries) may hold; connections beyond it
     /// are still in every total, and counted as unlisted.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 100_000, allow_negative_numbers = true, value_parser = positive::<usize>)]
     pub max_rows: usize,
 
     /// A flow with no packet for this long (capture time) is ended.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, allow_negative_numbers = true, value_parser = positive::<u64>)]
     pub idle_timeout: u64,
 
     /// Rows per section in the table (0: all).
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, allow_negative_numbers = true, value_parser = rows)]
     pub top: usize,
 
     /// When to use colours in the table (NO_COLOR is honoured with `auto`).
@@ -142,12 +144,12 @@ pub struct Args {
 
     /// Parser worker threads (default: the machine's cores; 1 runs
     /// everything on one thread).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive::<usize>)]
     pub threads: Option<usize>,
 
     /// A lower-version retry within this many seconds (capture time) of a
     /// failed attempt is a fallback retry.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, allow_negative_numbers = true, value_parser = positive::<u64>)]
     pub fallback_window: u64,
 
     /// Print throughput and per-stage figures on standard error at the end.
@@ -174,7 +176,7 @@ pub struct BenchArgs {
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Parser worker threads (default: the machine's cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive::<usize>)]
     pub threads: Option<usize>,
     /// The floor probe: only walk the records, decode headers and hash
     /// flows — the least any analyzer must do.
@@ -198,6 +200,50 @@ Examples:
   tlssniff capture.pcapng
   tlssniff --min-version 1.2 *.pcap          # what breaks if I enforce TLS 1.2?
   tlssniff --format jsonl trace.pcap.gz | jq 'select(.version == \"TLS 1.0\")'";
+
+/// A whole number of at least 1.
+fn positive<T: std::str::FromStr + TryFrom<u64>>(s: &str) -> Result<T, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 1 => u64::try_from(n)
+            .ok()
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| "too large".into()),
+        Ok(_) => Err("must be at least 1".into()),
+        Err(_) => Err("must be a whole number".into()),
+    }
+}
+
+/// A whole number of at least `MIN`.
+fn at_least<const MIN: usize>(s: &str) -> Result<usize, String> {
+    let n: usize = positive(s)?;
+    if n < MIN {
+        return Err(format!("must be at least {MIN}"));
+    }
+    Ok(n)
+}
+
+/// `--top`: 0 (every row) or a positive number of rows.
+fn rows(s: &str) -> Result<usize, String> {
+    match s.trim() {
+        "0" => Ok(0),
+        other => positive(other).map_err(|_| "must be 0 (every row) or a positive number".into()),
+    }
+}
+
+/// `-s`: 0 is the default (whole packets), as with tcpdump; below 64 bytes
+/// not even the TCP header would be kept.
+fn snaplen(s: &str) -> Result<i32, String> {
+    match s.trim() {
+        "0" => Ok(262_144),
+        other => {
+            let n: i32 = positive(other)?;
+            if n < 64 {
+                return Err("must be 0 (whole packets) or at least 64 bytes".into());
+            }
+            Ok(n)
+        }
+    }
+}
 
 fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s)
@@ -226,6 +272,29 @@ fn seconds(name: &str, s: f64) -> Result<std::time::Duration, Error> {
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| Error::Usage(format!("{name} must be a positive number of seconds")))
+}
+
+/// Drops inputs named again (the same file by any path, or `-` twice):
+/// each is read once. Returns a note per drop.
+fn dedupe(inputs: &mut Vec<PathBuf>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut notes = Vec::new();
+    inputs.retain(|p| {
+        let key = if p.as_os_str() == "-" {
+            p.clone()
+        } else {
+            std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())
+        };
+        let first = seen.insert(key);
+        if !first {
+            notes.push(format!(
+                "{} is named more than once; it is read once",
+                p.display()
+            ));
+        }
+        first
+    });
+    notes
 }
 
 impl Args {
@@ -264,7 +333,7 @@ impl Args {
         Ok(Some(LiveConfig {
             interfaces: self.interface.clone(),
             filter,
-            snaplen: self.snaplen.max(64),
+            snaplen: self.snaplen,
             promisc: !self.no_promisc,
             buffer_size: self.buffer_kib.map(|k| k.saturating_mul(1024)),
             count: self.count,
@@ -285,14 +354,10 @@ impl Args {
         let live = self.live()?;
         let mut inputs = std::mem::take(&mut self.read);
         inputs.append(&mut self.files);
+        let notes = dedupe(&mut inputs);
         if inputs.is_empty() && live.is_none() {
             return Err(Error::Usage(
                 "no input: give capture files (or `-` for standard input); see --help".into(),
-            ));
-        }
-        if self.max_handshake_bytes < 512 {
-            return Err(Error::Usage(
-                "--max-handshake-bytes must be at least 512".into(),
             ));
         }
         // `-o -` is standard output, as with most tools.
@@ -312,17 +377,18 @@ impl Args {
             format: self.format,
             output: self.output,
             min_version: self.min_version,
-            max_flows: self.max_flows.max(1),
+            max_flows: self.max_flows,
             max_handshake_bytes: self.max_handshake_bytes,
-            max_buffered_bytes: self.max_buffered_bytes.max(1 << 20),
-            max_rows: self.max_rows.max(1),
+            max_buffered_bytes: self.max_buffered_bytes,
+            max_rows: self.max_rows,
             idle_timeout: Duration::from_secs(self.idle_timeout),
             color,
             top: self.top,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             flush_each: streaming,
             raw_csv: self.raw_csv,
-            threads: self.threads.unwrap_or_else(default_threads).max(1),
+            notes,
+            threads: self.threads.unwrap_or_else(default_threads),
             fallback_window: Duration::from_secs(self.fallback_window),
             stats: self.stats,
             discard: false,

@@ -37,6 +37,8 @@ pub struct Config {
     pub flush_each: bool,
     /// CSV cells exactly as they are, without the formula guard.
     pub raw_csv: bool,
+    /// Notes about the arguments, for standard error (an input named twice).
+    pub notes: Vec<String>,
     /// Print throughput and per-stage figures on stderr at the end.
     pub stats: bool,
     /// Throw the report away (benchmarks).
@@ -86,6 +88,7 @@ impl Default for Config {
             progress: false,
             flush_each: false,
             raw_csv: false,
+            notes: Vec::new(),
             stats: false,
             discard: false,
             live: None,

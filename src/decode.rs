@@ -318,10 +318,16 @@ fn link_payload(pkt: LaxSlicedPacket<'_>, cut: u32) -> Result<Segment<'_>, Skip>
     transport(pkt, cut, 0)
 }
 
-/// PPPoE session header (RFC 2516 §4) + PPP protocol field.
+/// PPPoE session header (RFC 2516 §4) + PPP protocol field. The session
+/// header's length bounds the PPP frame: what follows it in the Ethernet
+/// frame is padding, even when the IP header claims more (a real capture,
+/// `26-qinq-pppoe.pcap`, has such an ACK, whose six padding bytes would
+/// otherwise be read as TCP payload).
 fn pppoe(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    let len = usize::from(be16(data, 4).ok_or(Skip::TruncatedLink)?);
     let proto = be16(data, 6).ok_or(Skip::TruncatedLink)?;
-    let rest = data.get(8..).unwrap_or_default();
+    let frame = data.get(..6 + len).unwrap_or(data);
+    let rest = frame.get(8..).unwrap_or_default();
     match proto {
         0x0021 | 0x0057 => ip(rest, cut),
         _ => Err(Skip::NotIp(ETHERTYPE_PPPOE_SESSION)),

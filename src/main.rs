@@ -77,7 +77,16 @@ fn main() -> ExitCode {
     let result = catch_unwind(AssertUnwindSafe(|| match args.command {
         _ if args.list_interfaces => list_interfaces(),
         Some(Command::Bench(b)) => bench(b),
-        None => args.into_config().and_then(|cfg| pipeline::run(&cfg)),
+        None => args.into_config().and_then(|cfg| {
+            for note in &cfg.notes {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tlssniff: note: {}",
+                    escape::terminal(note)
+                );
+            }
+            pipeline::run(&cfg)
+        }),
     }))
     .unwrap_or_else(|p| {
         let why = error::panic_text("main", p.as_ref());

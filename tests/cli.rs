@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{fixture, jsonl, stderr, stdout, tempdir, tlssniff};
+use crate::util::{fixture, jsonl, root, stderr, stdout, tempdir, tlssniff};
 
 #[test]
 fn min_version_is_a_policy_gate() {
@@ -250,4 +250,77 @@ fn pcapng_interfaces_resolutions_and_block_kinds() {
         assert_eq!(g["client_hello"], w["client_hello"]);
         assert_eq!(g["ts"], "1970-01-01T00:00:00.000000Z");
     }
+}
+
+/// Arguments that make no sense are refused with a clear message.
+#[test]
+fn nonsense_arguments_are_refused() {
+    let cap = fixture("tls12.pcap");
+    let cap = cap.to_str().unwrap();
+    for (args, says) in [
+        (
+            &["--threads", "0"][..],
+            "'--threads <N>': must be at least 1",
+        ),
+        (
+            &["--max-flows", "0"],
+            "'--max-flows <N>': must be at least 1",
+        ),
+        (&["--max-rows", "0"], "'--max-rows <N>': must be at least 1"),
+        (
+            &["--idle-timeout", "0"],
+            "'--idle-timeout <SECONDS>': must be at least 1",
+        ),
+        (&["--fallback-window", "0"], "must be at least 1"),
+        (
+            &["--top", "-1"],
+            "'--top <N>': must be 0 (every row) or a positive number",
+        ),
+        (&["--max-handshake-bytes", "100"], "must be at least 512"),
+        (
+            &["--max-buffered-bytes", "1000"],
+            "must be at least 1048576",
+        ),
+        (&["--threads", "two"], "must be a whole number"),
+    ] {
+        let mut all = args.to_vec();
+        all.push(cap);
+        let out = tlssniff(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // --top 0 still means every row.
+    assert!(tlssniff(["--top", "0", cap]).status.success());
+}
+
+/// The same capture named twice (by any path) is read once, with a note;
+/// the header counts only inputs that were read as captures.
+#[test]
+fn an_input_named_twice_is_read_once() {
+    let cap = fixture("tls12.pcap");
+    let again = root().join("fixtures/../fixtures/tls12.pcap");
+    let missing = root().join("fixtures/no-such-capture.pcap");
+    let out = tlssniff([
+        "--format",
+        "summary-json",
+        cap.to_str().unwrap(),
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("is named more than once; it is read once"),
+        "{}",
+        stderr(&out)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["connections"], 2);
+    assert_eq!(v["capture"]["files"].as_array().unwrap().len(), 1);
+    let out = tlssniff([cap.to_str().unwrap(), missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).starts_with("tlssniff: 1 file (1 more could not be read), 36 packets"),
+        "{}",
+        stdout(&out)
+    );
 }

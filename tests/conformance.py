@@ -5,15 +5,19 @@ For every capture that has a truth file (see the corpus README for the truth
 format), run tlssniff, match its connections to the truth connections by the
 unordered TCP 4-tuple, compare field by field, print a matrix (captures x
 fields, cells `matched/compared`) and the mismatches, and gate against a
-baseline of matched counts (exit 1 when a count drops).
+baseline of matched counts (exit 1 when a count drops). A run that checked
+nothing (no corpus, no truth files) exits 1 unless --allow-empty says that is
+expected. The binary is the release (else debug) build under $CARGO_TARGET_DIR
+or target/, or --bin PATH.
 
     python3 tests/conformance.py [--corpus DIR] [--bin PATH] [--captures DIR --truth DIR]
-                                 [--baseline FILE] [--write-baseline] [-v]
+                                 [--baseline FILE] [--write-baseline] [--allow-empty] [-v]
 
 Standard library only (Python 3.11).
 """
 
 import argparse
+import os
 import ipaddress
 import json
 import re
@@ -30,8 +34,14 @@ MISMATCHES_SHOWN = 5  # per field per capture without -v
 VERSION_CODES = {"SSL 2.0": 0x0002, "SSL 3.0": 0x0300, "TLS 1.0": 0x0301,
                  "TLS 1.1": 0x0302, "TLS 1.2": 0x0303, "TLS 1.3": 0x0304}
 LEVELS = {"warning": 1, "fatal": 2}
-# truth outcome -> the tlssniff outcomes that agree with it
-OUTCOMES = {"negotiated": {"established"}, "alert": {"rejected"}, "reset": {"reset"},
+# truth outcome -> the tlssniff outcomes that agree with it. tshark's outcome is
+# coarser than ours: "negotiated" is a ServerHello without a fatal cleartext alert,
+# which tlssniff splits into established (the handshake completed), aborted (closed
+# or reset before it completed) and incomplete (the capture does not show the end);
+# "alert" is any fatal cleartext alert, also one that only answers the other side's
+# close after the ServerHello (tlssniff: aborted).
+OUTCOMES = {"negotiated": {"established", "aborted", "incomplete"},
+            "alert": {"rejected", "aborted"}, "reset": {"reset"},
             "no_server_hello": {"no_response", "incomplete"}}
 SUITE_LINE = re.compile(r'\(\s*0x([0-9A-Fa-f]+)\s*,\s*"([A-Za-z0-9_]+)"')
 
@@ -329,7 +339,11 @@ def parse_args():
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
-    p.add_argument("--bin", type=Path, default=None)
+    p.add_argument("--bin", type=Path, default=None,
+                   help="the tlssniff binary (default: release, else debug build under "
+                   "$CARGO_TARGET_DIR or target/)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="exit 0 even when no capture was checked (e.g. no corpus on this machine)")
     p.add_argument("--captures", type=Path, help="captures folder (default CORPUS/captures)")
     p.add_argument("--truth", type=Path, help="truth folder (default CORPUS/truth, or CAPTURES/truth)")
     p.add_argument("--baseline", type=Path, help=f"default {DEFAULT_BASELINE.relative_to(REPO)} "
@@ -338,8 +352,15 @@ def parse_args():
     p.add_argument("-v", "--verbose", action="store_true", help="list every mismatch")
     args = p.parse_args()
     if args.bin is None:
-        release = REPO / "target" / "release" / "tlssniff"
-        args.bin = release if release.exists() else REPO / "target" / "debug" / "tlssniff"
+        target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+        if not target.is_absolute():
+            target = REPO / target
+        found = [b for b in (target / "release" / "tlssniff", target / "debug" / "tlssniff")
+                 if b.exists()]
+        if not found:
+            p.error(f"no tlssniff binary under {target} (build it with `cargo build --release`, "
+                    "set CARGO_TARGET_DIR, or pass --bin PATH)")
+        args.bin = found[0]
     if args.captures is None:
         args.captures = args.corpus / "captures"
         args.truth = args.truth or args.corpus / "truth"
@@ -353,7 +374,7 @@ def main():
     args = parse_args()
     if not args.captures.is_dir():
         print(f"note: no captures at {args.captures}: nothing checked")
-        return 0
+        return 0 if args.allow_empty else 1
     conv = Ours(load_suite_codes(REPO / "src" / "tls" / "suites.rs"))
     results, skipped = [], []
     for cap, truth_path in find_runs(args.captures, args.truth):
@@ -371,7 +392,7 @@ def main():
         results.append(r)
     if not results:
         print(f"note: no capture with a truth file under {args.captures}: nothing checked")
-        return 0
+        return 0 if args.allow_empty else 1
     print(f"tlssniff: {args.bin}\ncaptures: {args.captures}\n")
     totals = print_matrix(results)
     for name, reason in skipped:

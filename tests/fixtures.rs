@@ -103,7 +103,8 @@ fn the_table_shows_every_section() {
         assert!(text.contains(section), "missing {section:?} in\n{text}");
     }
     assert!(text.contains(
-        "rejected: below the server's minimum TLS version (server alert protocol_version)"
+        "rejected: below the server's minimum TLS version — the client offered at most TLS 1.0 \
+         (server alert protocol_version)"
     ));
     assert!(text.contains("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
     assert!(!text.contains('\x1b'), "no colour when not on a terminal");

@@ -1,5 +1,7 @@
 //! tlssniff's integration tests: one binary, one module per concern.
 //!
+//! - `explanations`: every outcome and failure reason on real connections
+//!   (and captures derived from them), in jsonl, csv, table and summary-json.
 //! - `failures`: a reader that leaves ends the run quietly (status 0); a
 //!   panic in any thread is a one-line internal error (status 3).
 //! - `fixtures`: every fixture capture's jsonl output equals its committed
@@ -26,6 +28,7 @@
 
 mod bad_input;
 mod cli;
+mod explanations;
 mod failures;
 mod fixtures;
 mod hostile;

@@ -78,12 +78,18 @@ fn fallback_scsv_and_inappropriate_fallback() {
 
 #[test]
 fn minimum_version_rejection_is_explained() {
-    for r in records("min-tls12-reject.pcap") {
+    for (r, offered) in records("min-tls12-reject.pcap")
+        .iter()
+        .zip(["TLS 1.0", "TLS 1.1"])
+    {
         assert_eq!(r["outcome"], "rejected");
         assert_eq!(r["alerts"][0]["description"], "protocol_version");
         assert_eq!(
             r["reason"],
-            "rejected: below the server's minimum TLS version (server alert protocol_version)"
+            format!(
+                "rejected: below the server's minimum TLS version — the client offered at most \
+                 {offered} (server alert protocol_version)"
+            )
         );
     }
 }

@@ -38,6 +38,8 @@ pub enum Failure {
     /// A fatal alert (its description).
     Alert(u8),
     NoResponse,
+    /// Closed or reset after the ServerHello, before the handshake completed.
+    Aborted,
 }
 
 impl Failure {
@@ -46,18 +48,20 @@ impl Failure {
             Outcome::Established => None,
             Outcome::Reset => Some(Failure::Reset),
             Outcome::Rejected => rec.decisive_alert().map(|a| Failure::Alert(a.description)),
+            Outcome::Aborted => Some(Failure::Aborted),
             Outcome::NoResponse | Outcome::Incomplete => {
                 rec.server_hello.is_none().then_some(Failure::NoResponse)
             }
         }
     }
 
-    /// `reset`, `alert:protocol_version`, `no_response`.
+    /// `reset`, `alert:protocol_version`, `no_response`, `aborted`.
     pub fn label(self) -> String {
         match self {
             Failure::Reset => "reset".into(),
             Failure::Alert(d) => format!("alert:{}", alert::description_label(d)),
             Failure::NoResponse => "no_response".into(),
+            Failure::Aborted => "aborted".into(),
         }
     }
 }

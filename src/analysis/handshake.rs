@@ -7,20 +7,33 @@
 //! that it decides who the client is (the side the transport names, else the
 //! ClientHello's sender), keeps the first ClientHello (and counts those that
 //! follow a HelloRetryRequest), the final ServerHello (a HelloRetryRequest
-//! is not one), cleartext alerts with their sender, and when each direction
-//! went encrypted. It is *settled* — nothing more can be learnt from either
-//! direction — after a fatal alert or once both directions are encrypted.
+//! is not one), cleartext alerts with their sender, how far the handshake
+//! got ([`Stage`]), and whether it completed:
+//!
+//! - TLS ≤ 1.2 and SSL 3.0: both sides' ChangeCipherSpec, each followed by
+//!   its (encrypted) Finished, or application data both ways;
+//! - TLS 1.3: the client's flight after the ServerHello (an encrypted
+//!   record that is not the size of a lone alert: its Finished), then
+//!   application data after it, from either side;
+//! - SSL 2.0: the client's CLIENT-MASTER-KEY after the SERVER-HELLO (what
+//!   follows is encrypted).
+//!
+//! It is *settled* — nothing more can be learnt — after a fatal alert or
+//! once the handshake completed. A connection that saw a ServerHello and
+//! then was closed before it completed is *aborted*, with who closed it and
+//! after which step; a fatal alert that only answers the other side's close
+//! does not make it a rejection.
 //!
 //! As in tls-parser's `tls_states.rs`, the transitions are one `match` over
 //! (event, direction), in [`Handshake::apply`].
 
-use super::record::{AlertSeen, ConnectionRecord, End, Outcome, Role};
+use super::record::{AlertSeen, ConnectionRecord, End, Outcome, Role, Stage};
 use crate::decode::Endpoint;
 use crate::flow::Side;
 use crate::time::Timestamp;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
-use crate::tls::event::{Event, Malformed};
+use crate::tls::event::{Event, Malformed, Stop};
 use crate::tls::hello::{ClientHello, ServerHello};
 use crate::tls::version::Version;
 
@@ -38,6 +51,30 @@ pub struct Ending {
     pub reset_by: Option<Side>,
     /// The capture cut bytes (snaplen) out of the handshake.
     pub cut_by_snaplen: bool,
+    /// Bytes of a direction never arrived (a hole the capture never
+    /// filled): what followed them could not be read.
+    pub lost_bytes: bool,
+}
+
+/// An encrypted TLS 1.3 record of this length holds a lone alert: two bytes,
+/// the content type and a 16-byte AEAD tag (8 for the CCM_8 suites). A
+/// Finished is at least 4 + 32 + 1 + 8 bytes.
+fn alert_sized(len: u16) -> bool {
+    len == 19 || len == 11
+}
+
+/// What one side has done since the ServerHello.
+#[derive(Clone, Copy, Debug, Default)]
+struct Progress {
+    /// TLS <= 1.2: sent ChangeCipherSpec.
+    ccs: bool,
+    /// TLS <= 1.2: a handshake record after its ChangeCipherSpec.
+    finished: bool,
+    /// Application-data records sent (saturating).
+    app_data: u8,
+    /// The direction stopped for a reason other than the end of an SSL 2.0
+    /// handshake: nothing more can be read from it.
+    unreadable: bool,
 }
 
 #[derive(Debug)]
@@ -54,9 +91,20 @@ pub struct Handshake {
     sslv2_cipher: Option<CipherSuite>,
     alerts: Vec<AlertSeen>,
     encrypted_alerts: u16,
+    encrypted_alert_by: Option<Side>,
+    /// A fatal cleartext alert, and whether it came after the other side
+    /// had closed (then it answers the close and is not a rejection).
     fatal: bool,
-    /// Each side's records are encrypted from now on.
-    encrypted: [bool; 2],
+    fatal_after_close: bool,
+    progress: [Progress; 2],
+    /// TLS 1.3: the client's flight after the ServerHello was seen, and the
+    /// application-data records (not alert-sized) since.
+    client_flight: bool,
+    after_flight: u8,
+    completed: bool,
+    stage: Stage,
+    /// The first side to close (FIN or RST), and whether with a RST.
+    closed: Option<(Side, bool)>,
     malformed: Option<Malformed>,
 }
 
@@ -75,8 +123,15 @@ impl Default for Handshake {
             sslv2_cipher: None,
             alerts: Vec::new(),
             encrypted_alerts: 0,
+            encrypted_alert_by: None,
             fatal: false,
-            encrypted: [false; 2],
+            fatal_after_close: false,
+            progress: [Progress::default(); 2],
+            client_flight: false,
+            after_flight: 0,
+            completed: false,
+            stage: Stage::ClientHello,
+            closed: None,
             malformed: None,
         }
     }
@@ -99,10 +154,15 @@ impl Handshake {
         self.malformed
     }
 
-    /// Nothing more can be learnt: a fatal alert, or both directions
-    /// encrypted.
+    /// Nothing more can be learnt: a fatal alert, or the handshake
+    /// completed.
     pub fn is_settled(&self) -> bool {
-        self.fatal || self.encrypted.iter().all(|e| *e)
+        self.fatal || self.completed
+    }
+
+    /// `side` closed the connection (FIN), or reset it (RST).
+    pub fn closed(&mut self, side: Side, reset: bool) {
+        self.closed.get_or_insert((side, reset));
     }
 
     /// TLS 1.3 (or a draft of it) was negotiated, or a HelloRetryRequest
@@ -120,6 +180,7 @@ impl Handshake {
     /// One event from `side`, at capture time `ts`, in the packet at
     /// capture position `index`.
     pub fn apply(&mut self, event: Event, side: Side, ts: Timestamp, index: u64) {
+        let from_client = self.role(side) == Role::Client;
         match event {
             Event::ClientHello(hello) => {
                 self.client.get_or_insert(side);
@@ -135,18 +196,32 @@ impl Handshake {
                 self.open(ts, index);
                 if hello.retry {
                     self.hello_retry = true;
+                    self.step(Stage::HelloRetryRequest);
                 } else if self.server_hello.is_none() {
                     self.sh_ts = Some(ts);
                     self.server_hello = Some(hello);
-                    if self.negotiated_tls13() {
-                        // Everything the server sends after its ServerHello
-                        // is encrypted (RFC 8446 §2).
-                        self.encrypted[side.index()] = true;
-                    }
+                    self.step(Stage::ServerHello);
                 }
             }
             Event::Sslv2CipherChosen(cipher) => {
                 self.sslv2_cipher.get_or_insert(cipher);
+                if self.server_hello.as_ref().is_some_and(|sh| sh.sslv2) {
+                    self.complete();
+                }
+            }
+            Event::Handshake(msg_type) => {
+                let stage = match (from_client, msg_type) {
+                    (false, 11) => Some(Stage::ServerCertificate),
+                    (false, 12) => Some(Stage::ServerKeyExchange),
+                    (false, 13) => Some(Stage::CertificateRequest),
+                    (false, 14) => Some(Stage::ServerHelloDone),
+                    (true, 11) => Some(Stage::ClientCertificate),
+                    (true, 16) => Some(Stage::ClientKeyExchange),
+                    _ => None,
+                };
+                if let (Some(stage), true) = (stage, self.server_hello.is_some()) {
+                    self.step(stage);
+                }
             }
             Event::Alert { level, description } => {
                 let from = self.role(side);
@@ -157,24 +232,89 @@ impl Handshake {
                         description,
                     });
                 }
-                if level == alert::FATAL {
+                if level == alert::FATAL && !self.fatal {
                     self.fatal = true;
+                    self.fatal_after_close = self.closed.is_some_and(|(s, _)| s != side);
                 }
             }
             Event::EncryptedAlert => {
                 self.encrypted_alerts = self.encrypted_alerts.saturating_add(1);
+                self.encrypted_alert_by.get_or_insert(side);
             }
             Event::ChangeCipherSpec => {
-                let tls12_or_lower = self.server_hello.is_some() && !self.negotiated_tls13();
-                if tls12_or_lower {
-                    self.encrypted[side.index()] = true;
+                if self.server_hello.is_some() && !self.negotiated_tls13() {
+                    self.progress[side.index()].ccs = true;
                 }
             }
-            Event::ApplicationData { .. } => self.encrypted[side.index()] = true,
+            Event::EncryptedHandshake => {
+                let p = &mut self.progress[side.index()];
+                if p.ccs && !p.finished {
+                    p.finished = true;
+                    self.step(if from_client {
+                        Stage::ClientFinished
+                    } else {
+                        Stage::ServerFinished
+                    });
+                }
+                if self.progress.iter().all(|p| p.finished) {
+                    self.complete();
+                }
+            }
+            Event::ApplicationData { len } => self.application_data(side, from_client, len),
             Event::Malformed(m) => {
                 self.malformed.get_or_insert(m);
             }
-            Event::Handshake(_) | Event::EncryptedHandshake | Event::Stopped(_) => {}
+            Event::Stopped(why) => {
+                if why != Stop::Sslv2Done && !self.completed {
+                    self.progress[side.index()].unreadable = true;
+                }
+            }
+        }
+    }
+
+    /// An application-data record: after a TLS 1.3 ServerHello, the
+    /// encrypted handshake and what follows it; in TLS <= 1.2, data.
+    fn application_data(&mut self, side: Side, from_client: bool, len: u16) {
+        if self.server_hello.is_none() {
+            // 0-RTT early data, or bytes of a connection joined late.
+            return;
+        }
+        let p = &mut self.progress[side.index()];
+        p.app_data = p.app_data.saturating_add(1);
+        if !self.negotiated_tls13() {
+            if self.progress.iter().all(|p| p.app_data > 0) {
+                self.complete();
+            }
+            return;
+        }
+        if alert_sized(len) {
+            self.encrypted_alerts = self.encrypted_alerts.saturating_add(1);
+            self.encrypted_alert_by.get_or_insert(side);
+            return;
+        }
+        match (from_client, self.client_flight) {
+            (false, false) => self.step(Stage::ServerFlight),
+            (true, false) => {
+                self.client_flight = true;
+                self.step(Stage::ClientFinished);
+            }
+            (_, true) => {
+                self.after_flight = self.after_flight.saturating_add(1);
+                self.complete();
+            }
+        }
+    }
+
+    fn step(&mut self, stage: Stage) {
+        if !self.completed {
+            self.stage = stage;
+        }
+    }
+
+    fn complete(&mut self) {
+        if !self.fatal {
+            self.completed = true;
+            self.stage = Stage::Complete;
         }
     }
 
@@ -199,10 +339,17 @@ impl Handshake {
         let client_side = self.client.unwrap_or(Side::Lo);
         let client_hello_complete = self.client_hello.as_ref().is_some_and(|ch| !ch.partial);
         let end = ending.end;
-        let outcome = if self.fatal {
+        let unreadable = ending.lost_bytes || self.progress.iter().any(|p| p.unreadable);
+        let outcome = if self.completed {
+            Outcome::Established
+        } else if self.fatal && !(self.fatal_after_close && self.server_hello.is_some()) {
             Outcome::Rejected
         } else if self.server_hello.is_some() {
-            Outcome::Established
+            if ending.cut_by_snaplen || unreadable || self.closed.is_none() {
+                Outcome::Incomplete
+            } else {
+                Outcome::Aborted
+            }
         } else if ending.reset_by.is_some() {
             Outcome::Reset
         } else if client_hello_complete
@@ -233,6 +380,8 @@ impl Handshake {
             .as_ref()
             .and_then(|sh| sh.cipher)
             .or(self.sslv2_cipher);
+        let encrypted_alert_by = self.encrypted_alert_by.map(|s| self.role(s));
+        let closed_by = self.closed.map(|(s, _)| self.role(s));
         let [lo, hi] = ending.endpoints;
         let endpoint = |side: Side| match side {
             Side::Lo => lo,
@@ -250,8 +399,13 @@ impl Handshake {
             cipher,
             alerts: self.alerts,
             encrypted_alerts: self.encrypted_alerts,
+            encrypted_alert_by,
             outcome,
+            stage: self.stage,
+            closed_by,
+            closed_with_reset: self.closed.is_some_and(|(_, reset)| reset),
             reset_by,
+            unreadable,
             handshake,
             resumed,
             malformed: self.malformed,

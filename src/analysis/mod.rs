@@ -15,5 +15,6 @@ pub mod aggregate;
 pub mod fallback;
 pub mod handshake;
 pub mod order;
+pub mod reason;
 pub mod record;
 pub mod tcp;

@@ -5,8 +5,7 @@
 //! transport ([`super::tcp`]) and the TLS layers saw; read by the aggregate,
 //! the fallback detector and every report format.
 
-use std::fmt;
-
+pub use super::reason::{FailureReason, Incomplete};
 use crate::decode::Endpoint;
 use crate::text::WireText;
 use crate::time::{Duration, Timestamp};
@@ -47,24 +46,33 @@ impl AlertSeen {
 /// How a connection's handshake ended (DESIGN.md, output schema).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
-    /// ServerHello seen, no fatal alert.
+    /// The handshake completed: TLS <= 1.2, both sides' ChangeCipherSpec
+    /// and Finished (or application data both ways); TLS 1.3, the client's
+    /// flight after the ServerHello and application data after it; SSL 2.0,
+    /// the client's CLIENT-MASTER-KEY after the SERVER-HELLO.
     Established,
     /// A fatal cleartext alert before the handshake completed.
     Rejected,
     /// TCP reset before a ServerHello.
     Reset,
+    /// A ServerHello, then a close (FIN) or reset before the handshake
+    /// completed, without a fatal cleartext alert: a client that drops a
+    /// certificate it does not trust, a server or middlebox that gives up
+    /// after the key exchange.
+    Aborted,
     /// A complete ClientHello got no answer before the flow or capture ended.
     NoResponse,
-    /// Anything else: the capture began mid-handshake, a hello was cut, the
-    /// flow was evicted, ...
+    /// Anything else: the capture began or ended mid-handshake, a hello was
+    /// cut, the flow was evicted, a direction could not be followed, ...
     Incomplete,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Established,
         Outcome::Rejected,
         Outcome::Reset,
+        Outcome::Aborted,
         Outcome::NoResponse,
         Outcome::Incomplete,
     ];
@@ -74,9 +82,86 @@ impl Outcome {
             Outcome::Established => "established",
             Outcome::Rejected => "rejected",
             Outcome::Reset => "reset",
+            Outcome::Aborted => "aborted",
             Outcome::NoResponse => "no_response",
             Outcome::Incomplete => "incomplete",
         }
+    }
+}
+
+/// How far a handshake got: the last step seen, whichever side took it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// Nothing but a ClientHello (or not even that).
+    #[default]
+    ClientHello,
+    HelloRetryRequest,
+    ServerHello,
+    ServerCertificate,
+    ServerKeyExchange,
+    CertificateRequest,
+    ServerHelloDone,
+    ClientCertificate,
+    ClientKeyExchange,
+    /// The client's ChangeCipherSpec and Finished (TLS <= 1.2), or its
+    /// flight after the ServerHello (TLS 1.3).
+    ClientFinished,
+    ServerFinished,
+    /// TLS 1.3: the server's encrypted flight after its ServerHello.
+    ServerFlight,
+    /// The handshake completed.
+    Complete,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::ClientHello => "client_hello",
+            Stage::HelloRetryRequest => "hello_retry_request",
+            Stage::ServerHello => "server_hello",
+            Stage::ServerCertificate => "server_certificate",
+            Stage::ServerKeyExchange => "server_key_exchange",
+            Stage::CertificateRequest => "certificate_request",
+            Stage::ServerHelloDone => "server_hello_done",
+            Stage::ClientCertificate => "client_certificate",
+            Stage::ClientKeyExchange => "client_key_exchange",
+            Stage::ClientFinished => "client_finished",
+            Stage::ServerFinished => "server_finished",
+            Stage::ServerFlight => "server_flight",
+            Stage::Complete => "complete",
+        }
+    }
+
+    /// In words, after "after": `the server's Certificate`.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Stage::ClientHello => "the ClientHello",
+            Stage::HelloRetryRequest => "the HelloRetryRequest",
+            Stage::ServerHello => "the ServerHello",
+            Stage::ServerCertificate => "the server's Certificate",
+            Stage::ServerKeyExchange => "the server's ServerKeyExchange",
+            Stage::CertificateRequest => "the server's CertificateRequest",
+            Stage::ServerHelloDone => "the server's ServerHelloDone",
+            Stage::ClientCertificate => "the client's Certificate",
+            Stage::ClientKeyExchange => "the client's key exchange",
+            Stage::ClientFinished => "the client's Finished",
+            Stage::ServerFinished => "the server's Finished",
+            Stage::ServerFlight => "the server's encrypted handshake flight",
+            Stage::Complete => "the handshake",
+        }
+    }
+
+    /// The server has shown its certificate (and the client has not answered
+    /// with its own flight yet).
+    pub fn after_server_certificate(self) -> bool {
+        matches!(
+            self,
+            Stage::ServerCertificate
+                | Stage::ServerKeyExchange
+                | Stage::CertificateRequest
+                | Stage::ServerHelloDone
+                | Stage::ServerFlight
+        )
     }
 }
 
@@ -115,8 +200,20 @@ pub struct ConnectionRecord {
     pub cipher: Option<CipherSuite>,
     pub alerts: Vec<AlertSeen>,
     pub encrypted_alerts: u16,
+    /// Who sent the first encrypted alert (TLS <= 1.2: an alert record after
+    /// ChangeCipherSpec; TLS 1.3: an alert-sized encrypted record).
+    pub encrypted_alert_by: Option<Role>,
     pub outcome: Outcome,
+    /// How far the handshake got.
+    pub stage: Stage,
+    /// Who closed the connection first (FIN or RST), if it was closed.
+    pub closed_by: Option<Role>,
+    /// That first close was a RST.
+    pub closed_with_reset: bool,
     pub reset_by: Option<Role>,
+    /// A direction could no longer be read (its record stream was lost, or
+    /// it passed --max-handshake-bytes) before the handshake completed.
+    pub unreadable: bool,
     /// ClientHello to ServerHello, in capture time.
     pub handshake: Option<Duration>,
     pub resumed: Option<bool>,
@@ -148,8 +245,13 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         cipher: None,
         alerts: Vec::new(),
         encrypted_alerts: 0,
+        encrypted_alert_by: None,
         outcome: Outcome::NoResponse,
+        stage: Stage::ClientHello,
+        closed_by: None,
+        closed_with_reset: false,
         reset_by: None,
+        unreadable: false,
         handshake: None,
         resumed: None,
         malformed: None,
@@ -215,94 +317,6 @@ impl ConnectionRecord {
 
     /// Why the handshake failed; `None` when it did not.
     pub fn failure_reason(&self) -> Option<FailureReason> {
-        Some(match self.outcome {
-            Outcome::Established => return None,
-            Outcome::Rejected => {
-                let a = self.decisive_alert()?;
-                FailureReason::Alert {
-                    from: a.from,
-                    description: a.description,
-                }
-            }
-            Outcome::Reset => FailureReason::Reset { by: self.reset_by },
-            Outcome::NoResponse => FailureReason::NoResponse,
-            Outcome::Incomplete => FailureReason::Incomplete(if self.cut_by_snaplen {
-                Incomplete::CutBySnaplen
-            } else if self.client_hello.is_none() {
-                Incomplete::NoClientHello
-            } else if self.end == End::Evicted {
-                Incomplete::Evicted
-            } else {
-                Incomplete::Other
-            }),
-        })
-    }
-}
-
-/// Why a handshake failed (shown in words by `Display`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FailureReason {
-    /// A fatal cleartext alert.
-    Alert {
-        from: Role,
-        description: u8,
-    },
-    Reset {
-        by: Option<Role>,
-    },
-    NoResponse,
-    Incomplete(Incomplete),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Incomplete {
-    CutBySnaplen,
-    NoClientHello,
-    Evicted,
-    Other,
-}
-
-impl fmt::Display for FailureReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            FailureReason::Alert { from, description } => {
-                let why = match (from, description) {
-                    (Role::Server, alert::PROTOCOL_VERSION) => {
-                        "rejected: below the server's minimum TLS version"
-                    }
-                    (Role::Server, alert::INAPPROPRIATE_FALLBACK) => {
-                        "rejected: fallback refused (TLS_FALLBACK_SCSV, the server supports a higher version)"
-                    }
-                    (Role::Server, alert::HANDSHAKE_FAILURE) => {
-                        "rejected: no cipher suite or parameters in common"
-                    }
-                    (Role::Server, alert::INSUFFICIENT_SECURITY) => {
-                        "rejected: the client's cipher suites are too weak for the server"
-                    }
-                    (Role::Server, _) => "rejected by the server",
-                    (Role::Client, alert::PROTOCOL_VERSION) => {
-                        "rejected by the client: the server's version is below the client's minimum"
-                    }
-                    (Role::Client, _) => "rejected by the client",
-                };
-                write!(
-                    f,
-                    "{why} ({} alert {})",
-                    from.as_str(),
-                    alert::description_label(description)
-                )
-            }
-            FailureReason::Reset { by } => match by {
-                Some(r) => write!(f, "reset by the {} before ServerHello", r.as_str()),
-                None => write!(f, "reset before ServerHello"),
-            },
-            FailureReason::NoResponse => write!(f, "no response to ClientHello"),
-            FailureReason::Incomplete(why) => f.write_str(match why {
-                Incomplete::CutBySnaplen => "incomplete: handshake cut by the capture's snaplen",
-                Incomplete::NoClientHello => "incomplete: capture began after the ClientHello",
-                Incomplete::Evicted => "incomplete: flow evicted (flow table full)",
-                Incomplete::Other => "incomplete",
-            }),
-        }
+        FailureReason::of(self)
     }
 }

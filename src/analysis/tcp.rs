@@ -212,10 +212,12 @@ impl TcpTracker {
         };
         let end = if flags.contains(TcpFlags::RST) {
             self.reset_by.get_or_insert(side);
+            self.handshake.closed(side, true);
             Some(End::Reset)
         } else {
             if flags.contains(TcpFlags::FIN) {
                 self.dirs[side.index()].fin = true;
+                self.handshake.closed(side, false);
             }
             if self.is_done() {
                 Some(End::Done)
@@ -234,11 +236,16 @@ impl TcpTracker {
 
     /// The connection's record, or `None` if the flow showed no TLS hello.
     pub fn finish(self, key: &FlowKey, end: End) -> Option<ConnectionRecord> {
+        let lost_bytes = self
+            .dirs
+            .iter()
+            .any(|d| d.reasm.buffered() > 0 || d.reasm.stats.overflow > 0);
         self.handshake.finish(Ending {
             endpoints: [key.lo, key.hi],
             end,
             reset_by: self.reset_by,
             cut_by_snaplen: self.cut,
+            lost_bytes,
         })
     }
 }

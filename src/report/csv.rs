@@ -47,6 +47,8 @@ struct Row<'a> {
     resumed: Option<bool>,
     reset_by: Cow<'a, str>,
     reason: Cow<'a, str>,
+    stage: Cow<'a, str>,
+    closed_by: Cow<'a, str>,
 }
 
 /// Does a spreadsheet take a cell beginning like this for a formula?
@@ -134,6 +136,8 @@ impl Cells {
             resumed: rec.resumed,
             reset_by: self.text(rec.reset_by.map_or("", |r| r.as_str())),
             reason: self.shown(rec.failure_reason()),
+            stage: self.text(rec.stage.as_str()),
+            closed_by: self.text(rec.closed_by.map_or("", |r| r.as_str())),
         }
     }
 
@@ -223,8 +227,8 @@ mod tests {
     fn the_header_is_the_row_type() {
         let h = String::from_utf8(header()).unwrap();
         assert!(h.starts_with("ts,client_ip,client_port,server_ip,server_port,sni,"));
-        assert!(h.ends_with(",reset_by,reason\n"));
-        assert_eq!(h.matches(',').count(), 24);
+        assert!(h.ends_with(",reset_by,reason,stage,closed_by\n"));
+        assert_eq!(h.matches(',').count(), 26);
     }
 
     #[test]

@@ -86,6 +86,8 @@ struct RecordJson<'a> {
     resumed: Option<bool>,
     reset_by: Option<&'static str>,
     reason: Option<String>,
+    stage: &'static str,
+    closed_by: Option<&'static str>,
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
@@ -142,6 +144,8 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         resumed: rec.resumed,
         reset_by: rec.reset_by.map(|r| r.as_str()),
         reason: rec.failure_reason().map(|r| r.to_string()),
+        stage: rec.stage.as_str(),
+        closed_by: rec.closed_by.map(|r| r.as_str()),
     }
 }
 

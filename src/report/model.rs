@@ -11,6 +11,7 @@
 //! addresses, timestamps) and serialize through their `Display`, so a table
 //! can still colour a legacy version and a JSON consumer gets `"TLS 1.0"`.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::net::IpAddr;
 
@@ -22,6 +23,7 @@ use crate::analysis::aggregate::{
     ClientStats, FailureKey, LegacyKey, Seen, ServerStats, Summary, Unlisted, VersionMix,
 };
 use crate::analysis::fallback::Fallback;
+use crate::analysis::reason::ServerSeen;
 use crate::analysis::record::Outcome;
 use crate::capture::InterfaceStats;
 use crate::decode::Endpoint;
@@ -444,7 +446,8 @@ fn shown_outcome<S: Serializer>(o: &Outcome, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl<'a> FailureRow<'a> {
-    fn new(k: &'a FailureKey, seen: &Seen) -> Self {
+    /// `server` is what the failure's server negotiated with other clients.
+    fn new(k: &'a FailureKey, seen: &Seen, server: Option<ServerSeen>) -> Self {
         FailureRow {
             client: k.client,
             server: k.server.into(),
@@ -452,7 +455,7 @@ impl<'a> FailureRow<'a> {
             sni: k.sni.as_ref(),
             outcome: k.outcome,
             max_offered: k.max_offered,
-            reason: k.reason.to_string(),
+            reason: k.reason.describe(server),
             connections: seen.count,
             first_seen: seen.first,
             last_seen: seen.last,
@@ -556,6 +559,26 @@ impl<'a> From<&'a Fallback> for FallbackRow<'a> {
     }
 }
 
+/// The versions each server negotiated (named ones only: drafts and values
+/// without a name are folded in the server rows).
+fn servers_seen(s: &Summary) -> HashMap<Endpoint, ServerSeen> {
+    s.servers
+        .iter()
+        .filter_map(|(ep, st)| {
+            let mut named = st
+                .versions
+                .keys()
+                .flatten()
+                .copied()
+                .filter(|v| v.is_known() && *v != Version::OTHER);
+            let first = named.next()?;
+            let (lowest, highest) =
+                named.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            Some((*ep, ServerSeen { lowest, highest }))
+        })
+        .collect()
+}
+
 /// Everything a summary report shows, in summary-json's field order.
 #[derive(Serialize)]
 pub struct Model<'a> {
@@ -652,11 +675,13 @@ impl<'a> Model<'a> {
                 })
                 .collect(),
             legacy: s.legacy.iter().map(|(k, v)| UsageRow::new(k, v)).collect(),
-            failures: s
-                .failures
-                .iter()
-                .map(|(k, v)| FailureRow::new(k, v))
-                .collect(),
+            failures: {
+                let seen = servers_seen(s);
+                s.failures
+                    .iter()
+                    .map(|(k, v)| FailureRow::new(k, v, seen.get(&k.server).copied()))
+                    .collect()
+            },
             policy: s.min_version.map(|min| PolicyModel {
                 min_version: min,
                 connections_below: t.below_min,

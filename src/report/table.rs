@@ -272,8 +272,13 @@ impl<W: Write> Table<W> {
 
         // Overview.
         let files = c.captures_read();
+        let unreadable = c.files.len() - files;
         let source = if c.interfaces.is_empty() {
-            format!("{files} file{}", if files == 1 { "" } else { "s" })
+            let s = if files == 1 { "" } else { "s" };
+            match unreadable {
+                0 => format!("{files} file{s}"),
+                n => format!("{files} file{s} ({n} more could not be read)"),
+            }
         } else {
             let names: Vec<&str> = c.interfaces.iter().map(|i| i.name).collect();
             format!("live capture on {}", names.join(", "))
@@ -530,7 +535,7 @@ impl<W: Write> Table<W> {
         let lim = self.limit(m.failures.len());
         for f in m.failures.iter().take(lim.shown) {
             let tone = match f.outcome {
-                Outcome::Rejected | Outcome::Reset => Tone::Bad,
+                Outcome::Rejected | Outcome::Reset | Outcome::Aborted => Tone::Bad,
                 _ => Tone::Warn,
             };
             g.row(vec![

@@ -81,7 +81,7 @@ fn class_table() -> &'static [u16] {
 
 /// The class bits of [`suites`]: 3DES, RC4, NULL, EXPORT, anonymous, CBC,
 /// AEAD, SCSV, DES.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Classes(pub u16);
 
 impl Classes {
@@ -91,14 +91,26 @@ impl Classes {
 
     /// Weak by today's standards: 3DES, RC4, NULL, EXPORT, anonymous or DES.
     pub fn weak(self) -> bool {
-        self.0
-            & (suites::THREE_DES
-                | suites::RC4
-                | suites::NULL_CIPHER
-                | suites::EXPORT
-                | suites::ANONYMOUS
-                | suites::DES)
-            != 0
+        self.weak_part().0 != 0
+    }
+
+    /// Only the weak classes of these.
+    pub fn weak_part(self) -> Classes {
+        Classes(
+            self.0
+                & (suites::THREE_DES
+                    | suites::RC4
+                    | suites::NULL_CIPHER
+                    | suites::EXPORT
+                    | suites::ANONYMOUS
+                    | suites::DES),
+        )
+    }
+
+    /// A signalling value (TLS_EMPTY_RENEGOTIATION_INFO_SCSV,
+    /// TLS_FALLBACK_SCSV), not a cipher suite.
+    pub fn scsv(self) -> bool {
+        self.0 & suites::SCSV != 0
     }
 
     /// Labels of the set bits, in a fixed order.

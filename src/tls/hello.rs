@@ -15,7 +15,7 @@ use tls_parser::{
     TlsExtension, parse_tls_client_hello_extension, parse_tls_server_hello_extension,
 };
 
-use super::cipher::{CipherSuite, TLS_FALLBACK_SCSV};
+use super::cipher::{CipherSuite, Classes, TLS_FALLBACK_SCSV};
 use super::reader::Reader;
 use super::version::{Version, max_known};
 use crate::text::WireText;
@@ -114,6 +114,25 @@ impl ClientHello {
             self.any_3des |= suite.classes().triple_des();
             self.cipher_suites.push(suite);
         }
+    }
+
+    /// When every suite offered (signalling values aside) is a legacy one —
+    /// 3DES, RC4, DES, NULL, EXPORT or anonymous — the classes they are in;
+    /// `None` when any modern suite is offered, or none at all.
+    pub fn legacy_suites_only(&self) -> Option<Classes> {
+        let mut weak = Classes::default();
+        let mut any = false;
+        for c in self.cipher_suites.iter().map(|s| s.classes()) {
+            if c.scsv() {
+                continue;
+            }
+            if !c.weak() {
+                return None;
+            }
+            any = true;
+            weak = Classes(weak.0 | c.weak_part().0);
+        }
+        any.then_some(weak)
     }
 
     /// Does this hello offer `v` (in supported_versions, or up to
