@@ -427,6 +427,59 @@ fn a_silent_server_does_not_hold_back_the_stream() {
     }
 }
 
+/// `tlssniff -i IFACE --format jsonl | head -1`, live: once the reader has
+/// gone, the next record ends the capture quietly with status 0, for the
+/// inline worker and for a pool.
+#[test]
+fn a_reader_that_leaves_ends_a_live_capture_quietly() {
+    let lab = Lab::new(6);
+    for threads in ["1", "2"] {
+        let mut sniff = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
+            .args([
+                "-i",
+                &lab.host_if,
+                "--format",
+                "jsonl",
+                "--threads",
+                threads,
+            ])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map(Reaped)
+            .expect("tlssniff");
+        let mut err = BufReader::new(sniff.0.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        assert!(line.contains("capturing on"), "{line}");
+        lab.handshake("-tls1_2");
+        {
+            let mut out = BufReader::new(sniff.0.stdout.take().unwrap());
+            let mut first = String::new();
+            out.read_line(&mut first).unwrap();
+            assert!(first.contains("\"TLS 1.2\""), "{first}");
+        }
+        // The reader is gone; the next record finds the pipe closed.
+        lab.handshake("-tls1_3");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = sniff.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "threads {threads}: tlssniff went on after its reader left"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut rest);
+        assert_eq!(status.code(), Some(0), "threads {threads}: {rest}");
+        assert_eq!(rest, "", "threads {threads}: nothing more on stderr");
+    }
+}
+
 /// A child process that is ended with the test, even when it fails.
 struct Reaped(Child);
 

@@ -21,6 +21,8 @@
 //!   formulas) through every format; what comes out is read byte by byte.
 //! - `pipeline`: byte-identical output for every `--threads`, fallback
 //!   retries.
+//! - `snapshots`: insta snapshots of the table and summary-json of every
+//!   fixture (reviewed by eye; `tests/snapshots/`).
 //! - `live` (feature `live`, as root): real libpcap on a veth with real
 //!   OpenSSL handshakes, SIGINT, `-c`, `-Z`.
 //! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
@@ -37,5 +39,6 @@ mod live;
 mod output_safety;
 mod pipeline;
 mod resegment;
+mod snapshots;
 mod traps;
 mod util;

@@ -1,0 +1,72 @@
+//! Snapshot tests (insta) of the two summary formats for every fixture
+//! capture: the table people read and the summary-json scripts parse, both
+//! rendered from the one report model. The snapshots in
+//! `tests/snapshots/` were reviewed by eye when made; a change shows as a
+//! diff (`INSTA_UPDATE=always cargo test` rewrites them, then review with
+//! `git diff`).
+
+use std::process::Command;
+
+use crate::util::root;
+
+/// Every capture in fixtures/, by its path relative to the crate (so the
+/// file names in the output do not depend on where the checkout is).
+fn captures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("fixtures"))
+        .expect("fixtures dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| {
+            [".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz", ".pcap.zst"]
+                .iter()
+                .any(|ext| n.ends_with(ext))
+        })
+        .map(|n| format!("fixtures/{n}"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
+        .current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run tlssniff");
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn table_and_summary_json_of_every_fixture() {
+    let caps = captures();
+    assert!(caps.len() >= 30, "{caps:?}");
+    for cap in caps {
+        let name = cap.trim_start_matches("fixtures/");
+        insta::assert_snapshot!(
+            format!("{name}.table"),
+            run(&["--color", "never", "--top", "0", &cap])
+        );
+        insta::assert_snapshot!(
+            format!("{name}.summary-json"),
+            run(&["--format", "summary-json", &cap])
+        );
+    }
+}
+
+/// The policy section too, on the demo site.
+#[test]
+fn the_policy_check_of_the_demo() {
+    insta::assert_snapshot!(run(&[
+        "--color",
+        "never",
+        "--min-version",
+        "1.2",
+        "fixtures/demo.pcapng"
+    ]));
+}
