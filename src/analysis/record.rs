@@ -284,6 +284,15 @@ impl ConnectionRecord {
         self.client_hello.as_ref().and_then(|ch| ch.sni.as_ref())
     }
 
+    /// Every name from the wire this record holds (SNI, ALPN): the strings
+    /// a sink must treat as data.
+    pub fn wire_texts(&self) -> impl Iterator<Item = &WireText> {
+        let ch = self.client_hello.as_deref();
+        ch.and_then(|c| c.sni.as_ref())
+            .into_iter()
+            .chain(ch.and_then(|c| c.alpn.as_deref()).unwrap_or_default())
+    }
+
     pub fn fallback_scsv(&self) -> bool {
         self.client_hello
             .as_ref()

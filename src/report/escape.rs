@@ -133,6 +133,22 @@ pub fn cut(s: &str, max: usize) -> String {
     out
 }
 
+/// Every byte below DEL (so ASCII, and nothing [`needs_escape`] beyond what
+/// serde_json escapes itself), checked a word at a time: a byte `b` is
+/// below 0x7f exactly when neither `b` nor `b + 1` has its high bit set.
+pub fn plain_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for w in words.by_ref() {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or([0xff; 8]));
+        if (x | x.wrapping_add(ONES)) & HIGH != 0 {
+            return false;
+        }
+    }
+    words.remainder().iter().all(|b| *b < 0x7f)
+}
+
 /// A serde_json formatter that writes DEL, C1 controls and the invisible
 /// characters of [`needs_escape`] as `\uXXXX` (serde_json already escapes
 /// C0 controls): the JSON value is exactly the same string, and the bytes
@@ -145,8 +161,8 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for JsonSafe<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        // Fast path: plain ASCII with no DEL.
-        if fragment.bytes().all(|b| b < 0x7f) {
+        // Fast path: nearly every string written is one of ours.
+        if plain_ascii(fragment.as_bytes()) {
             return writer.write_all(fragment.as_bytes());
         }
         let mut start = 0;
@@ -204,8 +220,18 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for JsonSafe<F> {
     }
 }
 
-/// `value` as compact, terminal-safe JSON, appended to `out`.
-pub fn json_line<T: serde::Serialize>(value: &T, out: &mut Vec<u8>) -> serde_json::Result<()> {
+/// `value` as compact, terminal-safe JSON, appended to `out`. `plain`:
+/// the caller knows that every string in `value` is [`plain_ascii`] (the
+/// names from the wire were checked; the rest are tlssniff's own), so the
+/// per-string check can be skipped — the bytes are the same.
+pub fn json_line<T: serde::Serialize>(
+    value: &T,
+    plain: bool,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    if plain {
+        return serde_json::to_writer(out, value);
+    }
     let mut ser = serde_json::Serializer::with_formatter(
         &mut *out,
         JsonSafe(serde_json::ser::CompactFormatter),
@@ -248,10 +274,22 @@ mod tests {
     }
 
     #[test]
+    fn the_word_check_agrees_with_the_byte_check() {
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut v = vec![b'a'; 20];
+                v[at] = b;
+                assert_eq!(plain_ascii(&v), b < 0x7f, "{b:#x} at {at}");
+            }
+        }
+        assert!(plain_ascii(b""));
+    }
+
+    #[test]
     fn json_stays_exact_and_terminal_safe() {
         let s = "a\u{1b}\u{7f}\u{9b}\u{202e}\u{e0041}z";
         let mut out = Vec::new();
-        json_line(&s, &mut out).unwrap();
+        json_line(&s, false, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, "\"a\\u001b\\u007f\\u009b\\u202e\\udb40\\udc41z\"");
         let back: String = serde_json::from_str(&text).unwrap();

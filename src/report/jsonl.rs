@@ -31,11 +31,11 @@ impl From<Endpoint> for EndpointJson {
 
 #[derive(Serialize)]
 struct ClientHelloJson<'a> {
-    record_version: Shown<Version>,
-    legacy_version: Shown<Version>,
-    supported_versions: Option<Vec<Shown<Version>>>,
-    max_version: Shown<Version>,
-    cipher_suites: Vec<Shown<CipherSuite>>,
+    record_version: Version,
+    legacy_version: Version,
+    supported_versions: Option<&'a [Version]>,
+    max_version: Version,
+    cipher_suites: &'a [CipherSuite],
     fallback_scsv: bool,
     sni: Option<&'a WireText>,
     alpn: Option<&'a [WireText]>,
@@ -52,10 +52,10 @@ struct ClientHelloJson<'a> {
 
 #[derive(Serialize)]
 struct ServerHelloJson {
-    version: Shown<Version>,
-    cipher_suite: Option<Shown<CipherSuite>>,
-    legacy_version: Shown<Version>,
-    downgrade_sentinel: Option<Shown<Version>>,
+    version: Version,
+    cipher_suite: Option<CipherSuite>,
+    legacy_version: Version,
+    downgrade_sentinel: Option<Version>,
     partial: bool,
 }
 
@@ -74,8 +74,8 @@ struct RecordJson<'a> {
     server: EndpointJson,
     client_hello: Option<ClientHelloJson<'a>>,
     server_hello: Option<ServerHelloJson>,
-    version: Option<Shown<Version>>,
-    cipher: Option<Shown<CipherSuite>>,
+    version: Option<Version>,
+    cipher: Option<CipherSuite>,
     offers_3des: bool,
     uses_3des: bool,
     alerts: Vec<AlertJson>,
@@ -96,14 +96,11 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         client: rec.client.into(),
         server: rec.server.into(),
         client_hello: rec.client_hello.as_deref().map(|ch| ClientHelloJson {
-            record_version: Shown(ch.record_version),
-            legacy_version: Shown(ch.legacy_version),
-            supported_versions: ch
-                .supported_versions
-                .as_ref()
-                .map(|v| v.iter().copied().map(Shown).collect()),
-            max_version: Shown(ch.max_version()),
-            cipher_suites: ch.cipher_suites.iter().copied().map(Shown).collect(),
+            record_version: ch.record_version,
+            legacy_version: ch.legacy_version,
+            supported_versions: ch.supported_versions.as_deref(),
+            max_version: ch.max_version(),
+            cipher_suites: &ch.cipher_suites,
             fallback_scsv: ch.fallback_scsv(),
             sni: ch.sni.as_ref(),
             alpn: ch.alpn.as_deref(),
@@ -117,14 +114,14 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
                 .map(|list| list.iter().map(WireText::hex).collect()),
         }),
         server_hello: rec.server_hello.as_deref().map(|sh| ServerHelloJson {
-            version: Shown(sh.version()),
-            cipher_suite: rec.cipher.map(Shown),
-            legacy_version: Shown(sh.legacy_version),
-            downgrade_sentinel: sh.downgrade_sentinel.map(Shown),
+            version: sh.version(),
+            cipher_suite: rec.cipher,
+            legacy_version: sh.legacy_version,
+            downgrade_sentinel: sh.downgrade_sentinel,
             partial: sh.partial,
         }),
-        version: rec.version().map(Shown),
-        cipher: rec.cipher.map(Shown),
+        version: rec.version(),
+        cipher: rec.cipher,
         offers_3des: rec.offers_3des(),
         uses_3des: rec.uses_3des(),
         alerts: rec
@@ -152,7 +149,10 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
 /// Appends one record as a JSON line.
 pub fn encode(rec: &ConnectionRecord, out: &mut Vec<u8>) {
     // Serializing into a Vec cannot fail: every value is a plain field.
-    let _ = super::escape::json_line(&to_json(rec), out);
+    let plain = rec
+        .wire_texts()
+        .all(|t| super::escape::plain_ascii(t.as_bytes()));
+    let _ = super::escape::json_line(&to_json(rec), plain, out);
     out.push(b'\n');
 }
 

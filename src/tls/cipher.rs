@@ -65,6 +65,16 @@ impl fmt::Display for CipherSuite {
     }
 }
 
+/// As JSON: the IANA name, or hex for unassigned values.
+impl serde::Serialize for CipherSuite {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(name) => s.serialize_str(name),
+            None => s.collect_str(self),
+        }
+    }
+}
+
 /// Class bits for every 16-bit suite value, built once from [`suites::SUITES`].
 fn class_table() -> &'static [u16] {
     static TABLE: OnceLock<Box<[u16]>> = OnceLock::new();

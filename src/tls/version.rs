@@ -132,6 +132,16 @@ impl fmt::Display for Version {
     }
 }
 
+/// As JSON: the name (`"TLS 1.2"`), or hex for values without one.
+impl serde::Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(name) => s.serialize_str(name),
+            None => s.collect_str(self),
+        }
+    }
+}
+
 /// The highest real version in `versions`, GREASE and unknown values ignored.
 pub fn max_known(versions: impl IntoIterator<Item = Version>) -> Option<Version> {
     versions.into_iter().filter(|v| v.is_known()).max()
