@@ -9,7 +9,7 @@
 //! connection. [`Unwrap`] passes on the TLS stream's bytes, and only those,
 //! to a [`Sink`] — the bytes from the first byte when the stream opens with a
 //! TLS or SSL 2.0 record, or from the first record that opens a TLS
-//! handshake (a hello) or is a cleartext alert, found by [`preamble`]'s
+//! handshake (a hello) or is a cleartext alert, found by the `preamble`
 //! search. Protocols that frame TLS in records of their own (SQL Server's
 //! TDS) are further [`Found`] kinds of this same step.
 //!

@@ -1,5 +1,5 @@
 //! `--format csv`: the connection records flattened, one row each, written
-//! by the `csv` crate (RFC 4180 quoting). One row type, [`Row`], makes both
+//! by the `csv` crate (RFC 4180 quoting). One row type, `Row`, makes both
 //! the header and the rows, so they cannot drift apart. Lists are joined
 //! with `;`, alerts as `from:level:description`.
 //!
@@ -153,7 +153,7 @@ impl Cells {
     }
 }
 
-/// The header line, as the `csv` crate derives it from [`Row`].
+/// The header line, as the `csv` crate derives it from `Row`.
 pub fn header() -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.serialize(Row::default());
