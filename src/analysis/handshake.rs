@@ -97,10 +97,8 @@ pub struct Handshake {
     fatal: bool,
     fatal_after_close: bool,
     progress: [Progress; 2],
-    /// TLS 1.3: the client's flight after the ServerHello was seen, and the
-    /// application-data records (not alert-sized) since.
+    /// TLS 1.3: the client's flight after the ServerHello was seen.
     client_flight: bool,
-    after_flight: u8,
     completed: bool,
     stage: Stage,
     /// The first side to close (FIN or RST), and whether with a RST.
@@ -128,7 +126,6 @@ impl Default for Handshake {
             fatal_after_close: false,
             progress: [Progress::default(); 2],
             client_flight: false,
-            after_flight: 0,
             completed: false,
             stage: Stage::ClientHello,
             closed: None,
@@ -298,10 +295,8 @@ impl Handshake {
                 self.client_flight = true;
                 self.step(Stage::ClientFinished);
             }
-            (_, true) => {
-                self.after_flight = self.after_flight.saturating_add(1);
-                self.complete();
-            }
+            // Application data after the client's flight.
+            (_, true) => self.complete(),
         }
     }
 

@@ -70,7 +70,8 @@ impl<'a> Reader<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Partial<const N: usize> {
     bytes: [u8; N],
-    len: usize,
+    /// Bytes held (N is a header's size: a handful of bytes).
+    len: u8,
 }
 
 impl<const N: usize> Default for Partial<N> {
@@ -86,12 +87,14 @@ impl<const N: usize> Partial<N> {
     /// Takes from `data` what is still missing; returns the header once
     /// whole (and starts over), and the rest of `data`.
     pub fn fill<'a>(&mut self, data: &'a [u8]) -> (Option<[u8; N]>, &'a [u8]) {
-        let (now, rest) = data.split_at(N.saturating_sub(self.len).min(data.len()));
-        if let Some(dst) = self.bytes.get_mut(self.len..self.len + now.len()) {
+        let held = usize::from(self.len);
+        let (now, rest) = data.split_at(N.saturating_sub(held).min(data.len()));
+        if let Some(dst) = self.bytes.get_mut(held..held + now.len()) {
             dst.copy_from_slice(now);
         }
-        self.len += now.len();
-        if self.len < N {
+        let held = held + now.len();
+        self.len = u8::try_from(held).unwrap_or(u8::MAX);
+        if held < N {
             return (None, rest);
         }
         self.len = 0;
@@ -107,7 +110,7 @@ impl<const N: usize> Partial<N> {
 
     /// The bytes held, emptying it.
     pub fn take(&mut self) -> ([u8; N], usize) {
-        let held = (self.bytes, self.len);
+        let held = (self.bytes, usize::from(self.len));
         self.len = 0;
         held
     }
