@@ -209,6 +209,7 @@ def compare_capture(truth_conns, ours, conv):
     for o in ours:
         by_key[conn_key(o)].append(o)
     counts = {"truth": len(truth_conns), "matched": 0, "missing": 0, "extra": 0}
+    splits = defaultdict(int)
     fields = {f: [0, 0] for f in FIELDS}
     mismatches, missing = [], []
     for t in truth_conns:
@@ -219,6 +220,7 @@ def compare_capture(truth_conns, ours, conv):
             continue
         o = candidates.pop(0)
         counts["matched"] += 1
+        splits[(t["outcome"], o.get("outcome"))] += 1
         for field, (tv, ov) in field_values(t, o, conv).items():
             fields[field][1] += 1
             if agrees(field, tv, ov):
@@ -227,6 +229,7 @@ def compare_capture(truth_conns, ours, conv):
                 mismatches.append((describe(t), field, show(field, tv), show(field, ov)))
     extra = [describe(o) for rest in by_key.values() for o in rest]
     counts["extra"] = len(extra)
+    counts["splits"] = dict(splits)
     return counts, fields, mismatches, missing, extra
 
 
@@ -398,6 +401,13 @@ def main():
     for name, reason in skipped:
         print(f"{name}: not analysed ({reason})")
     print_details(results, args.verbose)
+    splits = defaultdict(int)
+    for r in results:
+        for k, n in (r.get("counts") or {}).get("splits", {}).items():
+            splits[k] += n
+    for truth_outcome in sorted({t for t, _ in splits}):
+        ours = ", ".join(f"{o} {n}" for (t, o), n in sorted(splits.items()) if t == truth_outcome)
+        print(f"outcomes: tshark {truth_outcome} -> tlssniff {ours}")
     fully = sum(1 for f in FIELDS if totals["fields"][f][0] == totals["fields"][f][1])
     print(f"\ntotals: {totals['matched']}/{totals['truth']} truth connections matched, "
           f"{totals['missing']} missing, {totals['extra']} extra; "
