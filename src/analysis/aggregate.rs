@@ -215,6 +215,13 @@ impl<K: Eq + std::hash::Hash + Ord + Clone, V: Default + Clone> Rows<K, V> {
         self.unlisted.load(Ordering::Relaxed)
     }
 
+    /// The rows, sorted by key (the table is used up).
+    fn into_sorted(self) -> Vec<(K, V)> {
+        let mut v: Vec<(K, V)> = self.map.into_iter().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     /// A copy, sorted by key.
     fn sorted(&self) -> Vec<(K, V)> {
         let mut v: Vec<(K, V)> = self
@@ -403,6 +410,31 @@ impl Aggregator {
         let fallbacks = self.fallbacks.lock().map_or(0, |f| f.len())
             + self.unlisted_fallbacks.load(Ordering::Relaxed) as usize;
         (connections, legacy, fallbacks)
+    }
+
+    /// The final summary, without copying the tables (the end of a run).
+    pub fn into_summary(self) -> Summary {
+        let unlisted = self.unlisted();
+        let mut clients = self.clients.into_sorted();
+        clients.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        let mut servers = self.servers.into_sorted();
+        servers.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        let mut fallbacks = self
+            .fallbacks
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        fallbacks.sort();
+        Summary {
+            min_version: self.min_version,
+            totals: self.totals.into_inner().unwrap_or_else(|e| e.into_inner()),
+            clients,
+            servers,
+            legacy: self.legacy.into_sorted(),
+            failures: self.failures.into_sorted(),
+            below_min: self.below_min.into_sorted(),
+            fallbacks,
+            unlisted,
+        }
     }
 
     /// A consistent, sorted copy for reports.

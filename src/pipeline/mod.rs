@@ -370,7 +370,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     if let Some(n) = written_late {
         capture.released_late = n;
     }
-    let summary = aggregator.snapshot();
+    let summary = aggregator.into_summary();
     explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
     let model = Model::new(&summary, &capture, &notices);

@@ -23,7 +23,7 @@ use crate::analysis::aggregate::{
     ClientStats, FailureKey, LegacyKey, Seen, ServerStats, Summary, Unlisted, VersionMix,
 };
 use crate::analysis::fallback::Fallback;
-use crate::analysis::reason::ServerSeen;
+use crate::analysis::reason::{FailureReason, ServerSeen};
 use crate::analysis::record::Outcome;
 use crate::capture::InterfaceStats;
 use crate::decode::Endpoint;
@@ -432,8 +432,9 @@ pub struct FailureRow<'a> {
     pub outcome: Outcome,
     #[serde(serialize_with = "shown_opt")]
     pub max_offered: Option<Version>,
-    /// Why, in words.
-    pub reason: String,
+    /// Why, in words (written out when shown: a hundred thousand rows need
+    /// not hold a hundred thousand sentences).
+    pub reason: Explained,
     pub connections: u64,
     #[serde(serialize_with = "shown")]
     pub first_seen: Timestamp,
@@ -455,11 +456,34 @@ impl<'a> FailureRow<'a> {
             sni: k.sni.as_ref(),
             outcome: k.outcome,
             max_offered: k.max_offered,
-            reason: k.reason.describe(server),
+            reason: Explained {
+                reason: k.reason,
+                server,
+            },
             connections: seen.count,
             first_seen: seen.first,
             last_seen: seen.last,
         }
+    }
+}
+
+/// A failure reason and what the server negotiates with other clients:
+/// `Display` and `Serialize` give it in words ([`FailureReason::describe`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Explained {
+    pub reason: FailureReason,
+    pub server: Option<ServerSeen>,
+}
+
+impl Display for Explained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason.describe(self.server))
+    }
+}
+
+impl Serialize for Explained {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.reason.describe(self.server))
     }
 }
 

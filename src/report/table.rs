@@ -544,7 +544,7 @@ impl<W: Write> Table<W> {
                 Cell::wire(f.sni),
                 Cell::new(version_label(f.max_offered), version_tone(f.max_offered)),
                 f.connections.to_string().into(),
-                Cell::new(f.reason.clone(), tone),
+                Cell::new(f.reason.to_string(), tone),
             ]);
         }
         g.render(p, o);
