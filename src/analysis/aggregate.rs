@@ -415,51 +415,41 @@ impl Aggregator {
     /// The final summary, without copying the tables (the end of a run).
     pub fn into_summary(self) -> Summary {
         let unlisted = self.unlisted();
-        let mut clients = self.clients.into_sorted();
-        clients.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
-        let mut servers = self.servers.into_sorted();
-        servers.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
-        let mut fallbacks = self
-            .fallbacks
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        fallbacks.sort();
         Summary {
             min_version: self.min_version,
             totals: self.totals.into_inner().unwrap_or_else(|e| e.into_inner()),
-            clients,
-            servers,
+            clients: self.clients.into_sorted(),
+            servers: self.servers.into_sorted(),
             legacy: self.legacy.into_sorted(),
             failures: self.failures.into_sorted(),
             below_min: self.below_min.into_sorted(),
-            fallbacks,
+            fallbacks: self
+                .fallbacks
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
             unlisted,
         }
+        .ordered()
     }
 
     /// A consistent, sorted copy for reports.
     pub fn snapshot(&self) -> Summary {
-        let mut clients = self.clients.sorted();
-        clients.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
-        let mut servers = self.servers.sorted();
-        servers.sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
-        let mut fallbacks = self
-            .fallbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        fallbacks.sort();
         Summary {
             min_version: self.min_version,
             totals: self.totals().clone(),
-            clients,
-            servers,
+            clients: self.clients.sorted(),
+            servers: self.servers.sorted(),
             legacy: self.legacy.sorted(),
             failures: self.failures.sorted(),
             below_min: self.below_min.sorted(),
-            fallbacks,
+            fallbacks: self
+                .fallbacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
             unlisted: self.unlisted(),
         }
+        .ordered()
     }
 }
 
@@ -481,6 +471,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Clients and servers by connections (then address, the order they
+    /// come in), fallback retries in capture order.
+    fn ordered(mut self) -> Summary {
+        self.clients
+            .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        self.servers
+            .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        self.fallbacks.sort();
+        self
+    }
+
     /// Negotiated ciphers, most used first.
     pub fn ciphers_sorted(&self) -> Vec<(CipherSuite, u64)> {
         let mut v: Vec<_> = self.totals.ciphers.iter().map(|(c, n)| (*c, *n)).collect();
