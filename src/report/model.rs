@@ -54,21 +54,13 @@ fn shown_opt<T: Display, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S:
     }
 }
 
-/// `{"ip": "10.0.0.1", "port": 443}`.
-#[derive(Serialize)]
-pub struct EndpointModel {
-    #[serde(serialize_with = "shown")]
-    pub ip: IpAddr,
-    pub port: u16,
-}
-
-impl From<Endpoint> for EndpointModel {
-    fn from(e: Endpoint) -> Self {
-        EndpointModel {
-            ip: e.ip,
-            port: e.port,
-        }
-    }
+/// An endpoint as `{"ip": "10.0.0.1", "port": 443}`.
+fn endpoint<S: Serializer>(e: &Endpoint, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("Endpoint", 2)?;
+    st.serialize_field("ip", &Shown(e.ip))?;
+    st.serialize_field("port", &e.port)?;
+    st.end()
 }
 
 /// Connections per version, highest first, `None` (not negotiated, or not
@@ -385,9 +377,8 @@ pub struct CipherRow {
 pub struct UsageRow<'a> {
     #[serde(serialize_with = "shown")]
     pub client: IpAddr,
-    pub server: EndpointModel,
-    #[serde(skip)]
-    pub server_endpoint: Endpoint,
+    #[serde(serialize_with = "endpoint")]
+    pub server: Endpoint,
     pub sni: Option<&'a WireText>,
     #[serde(serialize_with = "shown_opt")]
     pub version: Option<Version>,
@@ -406,8 +397,7 @@ impl<'a> UsageRow<'a> {
     fn new(k: &'a LegacyKey, seen: &Seen) -> Self {
         UsageRow {
             client: k.client,
-            server: k.server.into(),
-            server_endpoint: k.server,
+            server: k.server,
             sni: k.sni.as_ref(),
             version: k.version,
             max_offered: k.max_offered,
@@ -424,9 +414,8 @@ impl<'a> UsageRow<'a> {
 pub struct FailureRow<'a> {
     #[serde(serialize_with = "shown")]
     pub client: IpAddr,
-    pub server: EndpointModel,
-    #[serde(skip)]
-    pub server_endpoint: Endpoint,
+    #[serde(serialize_with = "endpoint")]
+    pub server: Endpoint,
     pub sni: Option<&'a WireText>,
     #[serde(serialize_with = "shown_outcome")]
     pub outcome: Outcome,
@@ -451,8 +440,7 @@ impl<'a> FailureRow<'a> {
     fn new(k: &'a FailureKey, seen: &Seen, server: Option<ServerSeen>) -> Self {
         FailureRow {
             client: k.client,
-            server: k.server.into(),
-            server_endpoint: k.server,
+            server: k.server,
             sni: k.sni.as_ref(),
             outcome: k.outcome,
             max_offered: k.max_offered,
@@ -550,7 +538,8 @@ pub struct FallbackRow<'a> {
     pub ts: Timestamp,
     #[serde(serialize_with = "shown")]
     pub client: IpAddr,
-    pub server: EndpointModel,
+    #[serde(serialize_with = "endpoint")]
+    pub server: Endpoint,
     pub sni: Option<&'a WireText>,
     #[serde(serialize_with = "shown_opt")]
     pub from_version: Option<Version>,
@@ -570,7 +559,7 @@ impl<'a> From<&'a Fallback> for FallbackRow<'a> {
             retry: f,
             ts: f.ts,
             client: f.client,
-            server: f.server.into(),
+            server: f.server,
             sni: f.sni.as_ref(),
             from_version: f.from_version,
             failure: f.failure.map(|x| x.label()),

@@ -494,7 +494,7 @@ impl<W: Write> Table<W> {
             };
             g.row(vec![
                 r.client.to_string().into(),
-                r.server_endpoint.to_string().into(),
+                r.server.to_string().into(),
                 Cell::wire(r.sni),
                 Cell::new(version_label(r.version), version_tone(r.version)),
                 Cell::new(version_label(r.max_offered), version_tone(r.max_offered)),
@@ -540,7 +540,7 @@ impl<W: Write> Table<W> {
             };
             g.row(vec![
                 f.client.to_string().into(),
-                f.server_endpoint.to_string().into(),
+                f.server.to_string().into(),
                 Cell::wire(f.sni),
                 Cell::new(version_label(f.max_offered), version_tone(f.max_offered)),
                 f.connections.to_string().into(),
