@@ -10,14 +10,15 @@
 //! to a [`Sink`] — the bytes from the first byte when the stream opens with a
 //! TLS or SSL 2.0 record, or from the first record that opens a TLS
 //! handshake (a hello) or is a cleartext alert, found by the `preamble`
-//! search. Protocols that frame TLS in records of their own (SQL Server's
-//! TDS) are further [`Found`] kinds of this same step.
+//! search — or, when the direction opens with a TDS PRELOGIN (SQL Server),
+//! the TLS bytes that the TDS packets carry ([`tds`]).
 //!
 //! It recognises TLS by the record shapes `tls::record` and `tls::sslv2`
 //! define; it parses nothing of TLS itself. Pure, like the stages around it:
 //! bytes in, bytes out, no clock, no panic on any input.
 
 mod preamble;
+pub mod tds;
 
 use crate::flow::reassembly::Sink;
 use crate::tls::reader::Partial;
@@ -32,6 +33,8 @@ pub enum Found {
     /// After a plaintext preamble (STARTTLS, CONNECT, SOCKS, RDP, ...), or
     /// in a stream the capture joined late.
     AfterPreamble,
+    /// Inside SQL Server TDS PRELOGIN packets, then bare.
+    Tds,
 }
 
 #[derive(Debug)]
@@ -42,6 +45,8 @@ enum State {
     Search(preamble::Search),
     /// In the TLS stream: everything passes.
     Tls(Found),
+    /// A TDS PRELOGIN exchange: TDS packets in, the TLS they carry out.
+    Tds(Box<tds::Framing>),
     /// No TLS within the bytes searched.
     Stopped,
 }
@@ -66,15 +71,28 @@ impl Unwrap {
 
     /// Where TLS was found, once it was.
     pub fn found(&self) -> Option<Found> {
-        match self.state {
-            State::Tls(found) => Some(found),
+        match &self.state {
+            State::Tls(found) => Some(*found),
+            State::Tds(f) if f.is_tds() => Some(Found::Tds),
             _ => None,
         }
     }
 
-    /// Gave up: no TLS in the bytes it may search.
+    /// What the TDS framing showed, once the direction proved to be TDS.
+    pub fn tds(&self) -> Option<&tds::Facts> {
+        match &self.state {
+            State::Tds(f) if f.is_tds() => Some(f.facts()),
+            _ => None,
+        }
+    }
+
+    /// Gave up: no TLS in the bytes it may search, or no more TDS to read.
     pub fn is_stopped(&self) -> bool {
-        matches!(self.state, State::Stopped)
+        match &self.state {
+            State::Stopped => true,
+            State::Tds(f) => f.is_done(),
+            _ => false,
+        }
     }
 
     /// The next in-order bytes of the direction.
@@ -90,6 +108,10 @@ impl Unwrap {
                     self.state = State::Tls(Found::Start);
                     sink.data(&head);
                     sink.data(rest);
+                } else if tds::is_prelogin_start(&head) {
+                    self.state = State::Tds(Box::default());
+                    self.unframe(&head, sink);
+                    self.unframe(rest, sink);
                 } else {
                     self.state = State::Search(preamble::Search::default());
                     self.search(&head, sink);
@@ -97,14 +119,27 @@ impl Unwrap {
                 }
             }
             State::Search(_) => self.search(data, sink),
+            State::Tds(_) => self.unframe(data, sink),
             State::Stopped => {}
+        }
+    }
+
+    fn unframe(&mut self, data: &[u8], sink: &mut impl Sink) {
+        let State::Tds(framing) = &mut self.state else {
+            // The first bytes proved not to be TDS: searched instead.
+            return self.search(data, sink);
+        };
+        if let tds::Verdict::NotTds(taken) = framing.push(data, sink) {
+            self.state = State::Search(preamble::Search::default());
+            self.search(&taken, sink);
         }
     }
 
     /// `n` bytes of the direction that the capture did not keep.
     pub fn gap(&mut self, n: u32, sink: &mut impl Sink) {
-        match self.state {
+        match &mut self.state {
             State::Tls(_) => sink.gap(n),
+            State::Tds(framing) => framing.gap(n, sink),
             State::Detect(_) | State::Search(_) => {
                 // Whatever was being matched is lost: look afresh after it.
                 self.state = State::Search(preamble::Search::default());
@@ -144,10 +179,11 @@ impl Unwrap {
 mod tests {
     use super::*;
 
+    /// A sink that keeps what it is given (also for `tds`'s tests).
     #[derive(Default)]
-    struct Collect {
-        bytes: Vec<u8>,
-        gaps: u32,
+    pub(super) struct Collect {
+        pub bytes: Vec<u8>,
+        pub gaps: u32,
     }
 
     impl Sink for Collect {
