@@ -54,6 +54,8 @@ pub struct CaptureStats {
     pub oversized_hellos: u64,
     /// Hellos too broken to read.
     pub unreadable_hellos: u64,
+    /// TDS connections whose framing was lost.
+    pub tds_desyncs: u64,
     /// Flows that ended, without a record, inside their first hello.
     pub unfinished_hellos: u64,
     /// Records written out of capture order (see `analysis::order`).

@@ -14,7 +14,7 @@
 //! counted as [`Unlisted`] for that table. Which keys got a row then depends
 //! on which worker came first (as with flow-table evictions).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -26,7 +26,9 @@ use hdrhistogram::Histogram;
 
 use super::fallback::Fallback;
 use super::record::{ConnectionRecord, FailureReason, Outcome};
+use super::tds::{Login, Symptom};
 use crate::decode::Endpoint;
+use crate::encap::tds::Negotiated;
 use crate::text::WireText;
 use crate::time::Timestamp;
 use crate::tls::cipher::CipherSuite;
@@ -80,6 +82,29 @@ pub struct ServerStats {
     pub uses_3des: u64,
     pub failed: u64,
     pub snis: BTreeMap<WireText, u64>,
+}
+
+/// Most clients below TLS 1.2 listed per SQL Server.
+const MAX_CLIENTS_PER_SQL_SERVER: usize = 64;
+
+/// One SQL Server (address and port), from its TDS connections.
+#[derive(Clone, Debug, Default)]
+pub struct SqlStats {
+    pub seen: Seen,
+    pub versions: VersionMix,
+    /// Connections below TLS 1.2: negotiated, else the best offered.
+    pub below_tls12: u64,
+    /// Clients of those connections (at most
+    /// `MAX_CLIENTS_PER_SQL_SERVER`; `more_clients` counts the rest).
+    pub legacy_clients: BTreeSet<IpAddr>,
+    pub more_clients: u64,
+    /// Logins in clear (no TLS at all).
+    pub cleartext_logins: u64,
+    /// TLS for the login only: queries and results in clear.
+    pub login_only: u64,
+    /// TDS 8.0 (strict) connections.
+    pub strict: u64,
+    pub symptoms: BTreeMap<Symptom, u64>,
 }
 
 /// One (client, server, SNI, versions, cipher) combination.
@@ -155,6 +180,7 @@ pub struct Unlisted {
     pub legacy: u64,
     pub failures: u64,
     pub below_min: u64,
+    pub sql_servers: u64,
     pub fallbacks: u64,
     /// Records whose client–server pair the fallback detector could not
     /// remember (its share of the bound was full of pairs in the window).
@@ -243,6 +269,7 @@ pub struct Aggregator {
     legacy: Rows<LegacyKey, Seen>,
     failures: Rows<FailureKey, Seen>,
     below_min: Rows<LegacyKey, Seen>,
+    sql: Rows<Endpoint, SqlStats>,
     fallbacks: Mutex<Vec<Fallback>>,
     max_rows: usize,
     unlisted_fallbacks: AtomicU64,
@@ -261,6 +288,7 @@ impl Aggregator {
             legacy: Rows::new(max_rows),
             failures: Rows::new(max_rows),
             below_min: Rows::new(max_rows),
+            sql: Rows::new(max_rows),
             fallbacks: Mutex::new(Vec::new()),
             max_rows,
             unlisted_fallbacks: AtomicU64::new(0),
@@ -286,7 +314,7 @@ impl Aggregator {
         let offers_3des = rec.offers_3des();
         let uses_3des = rec.uses_3des();
         let legacy = rec.is_legacy() || uses_3des;
-        let failed = rec.outcome != Outcome::Established;
+        let failed = !matches!(rec.outcome, Outcome::Established | Outcome::Unencrypted);
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));
         let count = |b: bool| u64::from(b);
@@ -367,6 +395,28 @@ impl Aggregator {
             };
             self.failures.record(key, |s| s.add(rec.ts));
         }
+        if let Some(tds) = rec.tds.as_deref() {
+            let below = rec.below(Version::TLS12);
+            let symptom = Symptom::of(rec);
+            self.sql.record(rec.server, |s| {
+                s.seen.add(rec.ts);
+                *s.versions.entry(row_version).or_default() += 1;
+                if below {
+                    s.below_tls12 += 1;
+                    if s.legacy_clients.len() < MAX_CLIENTS_PER_SQL_SERVER {
+                        s.legacy_clients.insert(rec.client.ip);
+                    } else if !s.legacy_clients.contains(&rec.client.ip) {
+                        s.more_clients += 1;
+                    }
+                }
+                s.cleartext_logins += count(tds.login == Some(Login::Clear));
+                s.login_only += count(tds.encryption() == Some(Negotiated::LoginOnly));
+                s.strict += count(tds.strict);
+                if let Some(sym) = symptom {
+                    *s.symptoms.entry(sym).or_default() += 1;
+                }
+            });
+        }
     }
 
     /// Adds one fallback retry.
@@ -395,6 +445,7 @@ impl Aggregator {
             legacy: self.legacy.unlisted(),
             failures: self.failures.unlisted(),
             below_min: self.below_min.unlisted(),
+            sql_servers: self.sql.unlisted(),
             fallbacks: self.unlisted_fallbacks.load(Ordering::Relaxed),
             fallback_pairs: self.unlisted_pairs.load(Ordering::Relaxed),
         }
@@ -423,6 +474,7 @@ impl Aggregator {
             legacy: self.legacy.into_sorted(),
             failures: self.failures.into_sorted(),
             below_min: self.below_min.into_sorted(),
+            sql: self.sql.into_sorted(),
             fallbacks: self
                 .fallbacks
                 .into_inner()
@@ -442,6 +494,7 @@ impl Aggregator {
             legacy: self.legacy.sorted(),
             failures: self.failures.sorted(),
             below_min: self.below_min.sorted(),
+            sql: self.sql.sorted(),
             fallbacks: self
                 .fallbacks
                 .lock()
@@ -464,6 +517,8 @@ pub struct Summary {
     pub legacy: Vec<(LegacyKey, Seen)>,
     pub failures: Vec<(FailureKey, Seen)>,
     pub below_min: Vec<(LegacyKey, Seen)>,
+    /// SQL Servers, by connections (then address).
+    pub sql: Vec<(Endpoint, SqlStats)>,
     /// In capture order of the retry.
     pub fallbacks: Vec<Fallback>,
     /// What full tables could not list.
@@ -477,6 +532,8 @@ impl Summary {
         self.clients
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.servers
+            .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        self.sql
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.fallbacks.sort();
         self

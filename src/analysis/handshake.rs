@@ -140,6 +140,28 @@ impl Handshake {
         self.client.get_or_insert(side);
     }
 
+    /// The connection's first message, a TDS PRELOGIN, at capture time
+    /// `ts` in packet `index`: it gets a record (and its output position)
+    /// even if no hello follows.
+    pub fn begin(&mut self, ts: Timestamp, index: u64) {
+        self.open(ts, index);
+    }
+
+    /// The side that is the client, once known.
+    pub fn client_side(&self) -> Option<Side> {
+        self.client
+    }
+
+    /// The handshake completed.
+    pub fn is_completed(&self) -> bool {
+        self.completed
+    }
+
+    /// A fatal cleartext alert was seen.
+    pub fn is_fatal(&self) -> bool {
+        self.fatal
+    }
+
     /// The output position, once a hello was seen.
     pub fn order(&self) -> Option<u64> {
         self.order
@@ -406,6 +428,7 @@ impl Handshake {
             malformed: self.malformed,
             cut_by_snaplen: ending.cut_by_snaplen,
             end,
+            tds: None,
         })
     }
 }

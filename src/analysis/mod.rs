@@ -5,6 +5,7 @@
 //!   chain reassembly → encapsulation → TLS scanner — feeding
 //! - [`handshake`]: the TLS handshake state machine, which knows nothing of
 //!   TCP and makes the [`record`];
+//! - [`tds`]: SQL Server connections — TDS facts, the login, symptoms;
 //! - [`order`]: records leave in capture order of their first hello;
 //! - [`fallback`]: retries with a lower version after a failed attempt;
 //! - [`aggregate`]: the shared summary (version mixes, clients, servers,
@@ -18,3 +19,4 @@ pub mod order;
 pub mod reason;
 pub mod record;
 pub mod tcp;
+pub mod tds;

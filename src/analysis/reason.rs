@@ -162,7 +162,8 @@ impl FailureReason {
     /// The reason a record failed, `None` if it did not.
     pub fn of(rec: &ConnectionRecord) -> Option<FailureReason> {
         Some(match rec.outcome {
-            Outcome::Established => return None,
+            // No TLS to fail: the SQL Server section reports these.
+            Outcome::Established | Outcome::Unencrypted => return None,
             Outcome::Rejected => {
                 let a = rec.decisive_alert()?;
                 let ch = rec.client_hello.as_deref();

@@ -6,6 +6,7 @@
 //! the fallback detector and every report format.
 
 pub use super::reason::{FailureReason, Incomplete};
+use super::tds::TdsInfo;
 use crate::decode::Endpoint;
 use crate::text::WireText;
 use crate::time::{Duration, Timestamp};
@@ -65,16 +66,20 @@ pub enum Outcome {
     /// Anything else: the capture began or ended mid-handshake, a hello was
     /// cut, the flow was evicted, a direction could not be followed, ...
     Incomplete,
+    /// No TLS at all on a connection of a protocol that has it (SQL
+    /// Server's TDS with encryption off or not supported).
+    Unencrypted,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Established,
         Outcome::Rejected,
         Outcome::Reset,
         Outcome::Aborted,
         Outcome::NoResponse,
         Outcome::Incomplete,
+        Outcome::Unencrypted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +90,7 @@ impl Outcome {
             Outcome::Aborted => "aborted",
             Outcome::NoResponse => "no_response",
             Outcome::Incomplete => "incomplete",
+            Outcome::Unencrypted => "unencrypted",
         }
     }
 }
@@ -221,6 +227,8 @@ pub struct ConnectionRecord {
     /// The capture cut bytes (snaplen) out of this connection's handshake.
     pub cut_by_snaplen: bool,
     pub end: End,
+    /// SQL Server: the TDS facts, when the connection was TDS.
+    pub tds: Option<Box<TdsInfo>>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -257,6 +265,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         malformed: None,
         cut_by_snaplen: false,
         end: End::CaptureEnd,
+        tds: None,
     }
 }
 
@@ -297,6 +306,11 @@ impl ConnectionRecord {
         self.client_hello
             .as_ref()
             .is_some_and(|ch| ch.fallback_scsv())
+    }
+
+    /// The protocol the TLS was found in, when tlssniff knows it: `tds`.
+    pub fn app(&self) -> Option<&'static str> {
+        self.tds.as_ref().map(|_| "tds")
     }
 
     /// The first fatal alert, else the first alert.

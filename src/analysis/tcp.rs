@@ -15,16 +15,20 @@
 //! which side the SYN came from and, at the end, how the connection ended.
 //! The flow is *done* — its later packets are dropped at lookup — as soon
 //! as nothing more can be learnt: the handshake is settled, or neither
-//! direction can be read any further.
+//! direction can be read any further. A SQL Server (TDS) connection is
+//! followed a little longer, until its login was answered and the client
+//! went on, or the connection closed ([`LoginWatch`]).
 
 use super::handshake::{Ending, Handshake};
-use super::record::{ConnectionRecord, End};
+use super::record::{ConnectionRecord, End, Outcome};
+use super::tds::{ALPN_TDS8, Login, LoginWatch, TdsInfo};
 use crate::decode::{Segment, TcpFlags};
 use crate::encap::Unwrap;
+use crate::encap::tds::Negotiated;
 use crate::flow::reassembly::{Reassembler, Sink};
 use crate::flow::{FlowKey, Side};
 use crate::time::Timestamp;
-use crate::tls::event::{Event, Malformed};
+use crate::tls::event::{Event, Malformed, Stop};
 use crate::tls::scanner::Scanner;
 
 /// Limits for one flow.
@@ -104,6 +108,11 @@ pub struct TcpTracker {
     reset_by: Option<Side>,
     cut: bool,
     events: Vec<Event>,
+    /// A direction opened with a TDS PRELOGIN exchange.
+    tds: bool,
+    /// The first cleartext TDS message after PRELOGIN, per direction.
+    tds_clear: [bool; 2],
+    login: LoginWatch,
 }
 
 impl TcpTracker {
@@ -123,6 +132,9 @@ impl TcpTracker {
             reset_by: None,
             cut: false,
             events: Vec::new(),
+            tds: false,
+            tds_clear: [false; 2],
+            login: LoginWatch::default(),
         }
     }
 
@@ -193,9 +205,33 @@ impl TcpTracker {
                 },
             };
             d.reasm.push(seq, seg.payload, seg.cut, &mut feed);
+            if let Some(facts) = d.unwrap.tds() {
+                let clear = facts.clear.is_some();
+                if !self.tds {
+                    self.tds = true;
+                    if facts.sent_by_client {
+                        self.handshake.set_client(side);
+                    }
+                    if facts.sent_by_client || self.handshake.order().is_none() {
+                        self.handshake.begin(ts, index);
+                    }
+                }
+                if clear && !self.tds_clear[side.index()] {
+                    self.tds_clear[side.index()] = true;
+                    self.login.data(self.is_client(side));
+                }
+            }
             let mut events = std::mem::take(&mut self.events);
             for event in events.drain(..) {
+                let after_handshake = matches!(
+                    event,
+                    Event::ApplicationData { .. }
+                        | Event::Stopped(Stop::NotTls | Stop::BadRecord | Stop::ByteCap)
+                );
                 self.handshake.apply(event, side, ts, index);
+                if self.tds && after_handshake && self.handshake.is_completed() {
+                    self.login.data(self.is_client(side));
+                }
             }
             self.events = events;
             if !self.tls13 && self.handshake.is_tls13() {
@@ -213,11 +249,13 @@ impl TcpTracker {
         let end = if flags.contains(TcpFlags::RST) {
             self.reset_by.get_or_insert(side);
             self.handshake.closed(side, true);
+            self.login.closed(self.is_client(side), true);
             Some(End::Reset)
         } else {
             if flags.contains(TcpFlags::FIN) {
                 self.dirs[side.index()].fin = true;
                 self.handshake.closed(side, false);
+                self.login.closed(self.is_client(side), false);
             }
             if self.is_done() {
                 Some(End::Done)
@@ -231,7 +269,14 @@ impl TcpTracker {
     }
 
     fn is_done(&self) -> bool {
-        self.handshake.is_settled() || self.dirs.iter().all(Direction::is_stopped)
+        let settled = self.handshake.is_settled() || self.dirs.iter().all(Direction::is_stopped);
+        // TDS: the login's answer is still to come.
+        let login_pending = self.tds && !self.login.is_over() && !self.handshake.is_fatal();
+        settled && !login_pending
+    }
+
+    fn is_client(&self, side: Side) -> bool {
+        self.handshake.client_side().unwrap_or(Side::Lo) == side
     }
 
     /// The connection's record, or `None` if the flow showed no TLS hello.
@@ -240,12 +285,35 @@ impl TcpTracker {
             .dirs
             .iter()
             .any(|d| d.reasm.buffered() > 0 || d.reasm.stats.overflow > 0);
-        self.handshake.finish(Ending {
+        let client = self.handshake.client_side().unwrap_or(Side::Lo);
+        let [client_tds, server_tds] =
+            [client, client.other()].map(|s| self.dirs[s.index()].unwrap.tds().copied());
+        let login = self.login;
+        let tds = self.tds;
+        let mut rec = self.handshake.finish(Ending {
             endpoints: [key.lo, key.hi],
             end,
             reset_by: self.reset_by,
             cut_by_snaplen: self.cut,
             lost_bytes,
-        })
+        })?;
+        let strict = rec
+            .client_hello
+            .as_ref()
+            .and_then(|ch| ch.alpn.as_ref())
+            .is_some_and(|alpn| alpn.iter().any(|p| p.as_bytes() == ALPN_TDS8));
+        if tds || strict {
+            let mut info = TdsInfo::of(client_tds.as_ref(), server_tds.as_ref(), &login);
+            info.strict = strict && !tds;
+            let no_tls = matches!(
+                info.encryption(),
+                Some(Negotiated::None | Negotiated::Refused)
+            ) || info.login == Some(Login::Clear);
+            if no_tls && rec.client_hello.is_none() && rec.server_hello.is_none() {
+                rec.outcome = Outcome::Unencrypted;
+            }
+            rec.tds = Some(Box::new(info));
+        }
+        Some(rec)
     }
 }

@@ -357,6 +357,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.evicted_handshakes += w.evicted_handshakes;
         capture.oversized_hellos += w.oversized_hellos;
         capture.unreadable_hellos += w.unreadable_hellos;
+        capture.tds_desyncs += w.tds_desyncs;
         capture.unfinished_hellos += w.unfinished_hellos;
         capture.released_late += w.released_late;
         capture.handshake += w.handshake;
@@ -433,6 +434,12 @@ fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &m
             "{} handshake messages declared more bytes than --max-handshake-bytes and were not \
              parsed (a hostile or broken peer, or raise the limit)",
             capture.oversized_hellos
+        ));
+    }
+    if capture.tds_desyncs > 0 {
+        warnings.push(format!(
+            "{} SQL Server (TDS) connections had bytes that are not a TDS packet header where              one must be, or a capture gap across one: what followed was not read (see              tds.desync in --format jsonl)",
+            capture.tds_desyncs
         ));
     }
     if capture.unreadable_hellos > 0 {

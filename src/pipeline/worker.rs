@@ -44,6 +44,8 @@ pub struct WorkerStats {
     pub oversized_hellos: u64,
     /// Hellos too short or broken to read at all.
     pub unreadable_hellos: u64,
+    /// TDS connections whose framing was lost (see `encap::tds::Desync`).
+    pub tds_desyncs: u64,
     /// Flows that ended, without a record, inside their first hello.
     pub unfinished_hellos: u64,
     /// Records written after later ones: too many waited behind them.
@@ -102,7 +104,12 @@ impl Worker {
             }
             let unfinished = t.hello_unfinished();
             match t.finish(key, end) {
-                Some(rec) => self.reorder.complete(rec),
+                Some(rec) => {
+                    if rec.tds.as_ref().is_some_and(|t| t.desync.is_some()) {
+                        self.stats.tds_desyncs += 1;
+                    }
+                    self.reorder.complete(rec)
+                }
                 None => {
                     if unfinished {
                         self.stats.unfinished_hellos += 1;

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::model::Shown;
 use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
+use crate::analysis::tds::TdsInfo;
 use crate::decode::Endpoint;
+use crate::encap::tds::Prelogin;
 use crate::text::WireText;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
@@ -68,6 +70,53 @@ struct AlertJson {
 }
 
 #[derive(Serialize)]
+struct LoginErrorJson {
+    number: u32,
+    state: u8,
+}
+
+/// SQL Server: the `tds` object of a TDS connection.
+#[derive(Serialize)]
+struct TdsJson {
+    strict: bool,
+    tls_in_tds: bool,
+    encryption: Option<&'static str>,
+    client_encryption: Option<String>,
+    server_encryption: Option<String>,
+    client_version: Option<String>,
+    server_version: Option<String>,
+    login: Option<&'static str>,
+    tds_version: Option<String>,
+    login_error: Option<LoginErrorJson>,
+    after_login: Option<&'static str>,
+    desync: Option<&'static str>,
+}
+
+impl TdsJson {
+    fn of(t: &TdsInfo) -> TdsJson {
+        let encryption =
+            |p: Option<Prelogin>| p.and_then(|p| p.encryption).map(|e| e.name().into_owned());
+        let version = |p: Option<Prelogin>| p.and_then(|p| p.version).map(|v| v.to_string());
+        TdsJson {
+            strict: t.strict,
+            tls_in_tds: t.tls_in_tds,
+            encryption: t.encryption().map(|n| n.as_str()),
+            client_encryption: encryption(t.client),
+            server_encryption: encryption(t.server),
+            client_version: version(t.client),
+            server_version: version(t.server),
+            login: t.login.map(|l| l.as_str()),
+            tds_version: t.tds_version.map(|v| v.to_string()),
+            login_error: t
+                .login_error
+                .map(|(number, state)| LoginErrorJson { number, state }),
+            after_login: t.after_login.map(|a| a.as_str()),
+            desync: t.desync.map(|d| d.as_str()),
+        }
+    }
+}
+
+#[derive(Serialize)]
 struct RecordJson<'a> {
     ts: Shown<crate::time::Timestamp>,
     client: EndpointJson,
@@ -88,6 +137,9 @@ struct RecordJson<'a> {
     reason: Option<String>,
     stage: &'static str,
     closed_by: Option<&'static str>,
+    app: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tds: Option<TdsJson>,
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
@@ -143,6 +195,8 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         reason: rec.failure_reason().map(|r| r.to_string()),
         stage: rec.stage.as_str(),
         closed_by: rec.closed_by.map(|r| r.as_str()),
+        app: rec.app(),
+        tds: rec.tds.as_deref().map(TdsJson::of),
     }
 }
 

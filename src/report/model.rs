@@ -20,11 +20,12 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::accounting::{CaptureStats, FileReport};
 use crate::analysis::aggregate::{
-    ClientStats, FailureKey, LegacyKey, Seen, ServerStats, Summary, Unlisted, VersionMix,
+    ClientStats, FailureKey, LegacyKey, Seen, ServerStats, SqlStats, Summary, Unlisted, VersionMix,
 };
 use crate::analysis::fallback::Fallback;
 use crate::analysis::reason::{FailureReason, ServerSeen};
 use crate::analysis::record::Outcome;
+use crate::analysis::tds::Symptom;
 use crate::capture::InterfaceStats;
 use crate::decode::Endpoint;
 use crate::text::WireText;
@@ -186,6 +187,8 @@ pub struct CaptureModel<'a> {
     pub evicted_flows: u64,
     pub evicted_in_handshake: u64,
     pub oversized_hellos: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tds_desyncs: u64,
     pub unreadable_hellos: u64,
     pub unfinished_hellos: u64,
     pub records_out_of_order: u64,
@@ -217,6 +220,7 @@ impl<'a> CaptureModel<'a> {
             evicted_flows: c.flows.evicted,
             evicted_in_handshake: c.evicted_handshakes,
             oversized_hellos: c.oversized_hellos,
+            tds_desyncs: c.tds_desyncs,
             unreadable_hellos: c.unreadable_hellos,
             unfinished_hellos: c.unfinished_hellos,
             records_out_of_order: c.released_late,
@@ -246,6 +250,12 @@ pub struct UnlistedModel {
     pub policy_violations: u64,
     pub fallbacks: u64,
     pub fallback_pairs: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sql_servers: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl From<Unlisted> for UnlistedModel {
@@ -258,6 +268,7 @@ impl From<Unlisted> for UnlistedModel {
             policy_violations: u.below_min,
             fallbacks: u.fallbacks,
             fallback_pairs: u.fallback_pairs,
+            sql_servers: u.sql_servers,
         }
     }
 }
@@ -356,6 +367,79 @@ impl<'a> ServerRow<'a> {
             uses_3des: s.uses_3des,
             failed: s.failed,
             snis: s.snis.keys().collect(),
+            first_seen: s.seen.first,
+            last_seen: s.seen.last,
+        }
+    }
+}
+
+/// One SQL Server symptom and how many connections showed it.
+#[derive(Serialize)]
+pub struct SymptomRow {
+    #[serde(skip)]
+    pub symptom: Symptom,
+    pub symptom_key: &'static str,
+    pub connections: u64,
+    pub reason: String,
+}
+
+/// One SQL Server (address and port), from its TDS connections.
+#[derive(Serialize)]
+pub struct SqlServerRow {
+    #[serde(skip)]
+    pub endpoint: Endpoint,
+    #[serde(serialize_with = "shown")]
+    pub ip: IpAddr,
+    pub port: u16,
+    pub connections: u64,
+    pub versions: Mix,
+    pub not_negotiated: u64,
+    pub below_tls12: u64,
+    pub clients_below_tls12: Vec<Shown<IpAddr>>,
+    /// Clients below TLS 1.2 beyond those listed.
+    pub more_clients_below_tls12: u64,
+    pub cleartext_logins: u64,
+    pub login_only_encryption: u64,
+    pub strict: u64,
+    pub symptoms: Vec<SymptomRow>,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl SqlServerRow {
+    fn new(ep: Endpoint, s: &SqlStats) -> Self {
+        let versions = Mix::of(&s.versions);
+        let mut symptoms: Vec<SymptomRow> = s
+            .symptoms
+            .iter()
+            .map(|(sym, n)| SymptomRow {
+                symptom: *sym,
+                symptom_key: sym.key(),
+                connections: *n,
+                reason: sym.describe(),
+            })
+            .collect();
+        symptoms.sort_by(|a, b| {
+            b.connections
+                .cmp(&a.connections)
+                .then(a.symptom.cmp(&b.symptom))
+        });
+        SqlServerRow {
+            endpoint: ep,
+            ip: ep.ip,
+            port: ep.port,
+            connections: s.seen.count,
+            not_negotiated: versions.unknown(),
+            versions,
+            below_tls12: s.below_tls12,
+            clients_below_tls12: s.legacy_clients.iter().copied().map(Shown).collect(),
+            more_clients_below_tls12: s.more_clients,
+            cleartext_logins: s.cleartext_logins,
+            login_only_encryption: s.login_only,
+            strict: s.strict,
+            symptoms,
             first_seen: s.seen.first,
             last_seen: s.seen.last,
         }
@@ -612,6 +696,9 @@ pub struct Model<'a> {
     pub failures: Vec<FailureRow<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyModel<'a>>,
+    /// SQL Server (TDS) connections by server; absent when there were none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sql_servers: Vec<SqlServerRow>,
     pub latency_ms: LatencyModel,
     pub fallbacks: Vec<FallbackRow<'a>>,
     pub warnings: &'a [String],
@@ -705,6 +792,11 @@ impl<'a> Model<'a> {
                     .map(|(k, v)| UsageRow::new(k, v))
                     .collect(),
             }),
+            sql_servers: s
+                .sql
+                .iter()
+                .map(|(ep, st)| SqlServerRow::new(*ep, st))
+                .collect(),
             latency_ms: LatencyModel(latency),
             fallbacks: s.fallbacks.iter().map(FallbackRow::from).collect(),
             warnings,

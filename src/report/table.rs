@@ -327,6 +327,7 @@ impl<W: Write> Table<W> {
             self.versions(&mut o, &p, m, &h);
             self.clients(&mut o, &p, m, &h);
             self.servers(&mut o, &p, m, &h);
+            self.sql_servers(&mut o, &p, m, &h);
             self.ciphers(&mut o, &p, m, &h);
             self.legacy(&mut o, &p, m, &h);
             self.failures(&mut o, &p, m, &h);
@@ -450,6 +451,54 @@ impl<W: Write> Table<W> {
         }
         g.render(p, o);
         lim.note(o, "servers");
+    }
+
+    fn sql_servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+        if m.sql_servers.is_empty() {
+            return;
+        }
+        h(o, "SQL Server (TDS)");
+        let lim = self.limit(m.sql_servers.len());
+        let count =
+            |n: u64, tone: Tone| Cell::new(n.to_string(), if n > 0 { tone } else { Tone::Plain });
+        let mut g = Grid::new(&[
+            ("SQL SERVER", false),
+            ("CONNS", true),
+            ("NEGOTIATED", false),
+            ("BELOW TLS 1.2", true),
+            ("CLIENTS", true),
+            ("CLEAR LOGIN", true),
+            ("LOGIN-ONLY TLS", true),
+            ("TDS 8.0", true),
+        ]);
+        let shown = &m.sql_servers[..lim.shown];
+        for s in shown {
+            let clients = s.clients_below_tls12.len() as u64 + s.more_clients_below_tls12;
+            g.row(vec![
+                s.endpoint.to_string().into(),
+                s.connections.to_string().into(),
+                Cell::new(mix_text(&s.versions), mix_tone(&s.versions)),
+                count(s.below_tls12, Tone::Bad),
+                count(clients, Tone::Bad),
+                count(s.cleartext_logins, Tone::Bad),
+                count(s.login_only_encryption, Tone::Warn),
+                s.strict.to_string().into(),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "SQL Servers");
+        for s in shown {
+            for sym in &s.symptoms {
+                let _ = writeln!(
+                    o,
+                    "  {} {} {}× {}",
+                    p.paint(Tone::Warn, "!"),
+                    s.endpoint,
+                    sym.connections,
+                    escape::terminal(&sym.reason)
+                );
+            }
+        }
     }
 
     fn ciphers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
