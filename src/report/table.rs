@@ -466,7 +466,7 @@ impl<W: Write> Table<W> {
             ("CONNS", true),
             ("NEGOTIATED", false),
             ("BELOW TLS 1.2", true),
-            ("CLIENTS", true),
+            ("CLIENTS BELOW", true),
             ("CLEAR LOGIN", true),
             ("LOGIN-ONLY TLS", true),
             ("TDS 8.0", true),
