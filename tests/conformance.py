@@ -198,7 +198,10 @@ def run_tlssniff(binary, capture):
     if proc.returncode != 0:
         return [], f"exit status {proc.returncode}: {proc.stderr.strip()[-500:]}"
     try:
-        return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()], None
+        records = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+        # A TDS connection without any TLS (a cleartext SQL Server login) is a
+        # record of its own, with nothing for tshark's TLS truth to compare.
+        return [r for r in records if r.get("outcome") != "unencrypted"], None
     except json.JSONDecodeError as err:
         return [], f"invalid jsonl output: {err}"
 

@@ -101,6 +101,9 @@ fn random_splits_reorders_duplicates_and_overlaps_change_nothing() {
         "tls13-hrr.pcap",
         "ch-two-segments.pcap",
         "fallback-scsv-inappropriate.pcap",
+        "tds-split.pcap",
+        "tds-login-clear.pcap",
+        "tds-cert-rejected.pcap",
     ] {
         let original = fixture(name);
         let oracle = stdout(&tlssniff(["--format", "jsonl", original.to_str().unwrap()]));

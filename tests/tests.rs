@@ -23,6 +23,9 @@
 //!   retries.
 //! - `snapshots`: insta snapshots of the table and summary-json of every
 //!   fixture (reviewed by eye; `tests/snapshots/`).
+//! - `tds`: SQL Server's TLS inside TDS on the TDS fixtures: versions,
+//!   split hellos, alerts in later packets, cleartext logins, TDS 8.0,
+//!   dynamic ports, the SQL Server symptoms, hostile TDS headers.
 //! - `live` (feature `live`, as root): real libpcap on a veth with real
 //!   OpenSSL handshakes, SIGINT, `-c`, `-Z`.
 //! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
@@ -40,5 +43,6 @@ mod output_safety;
 mod pipeline;
 mod resegment;
 mod snapshots;
+mod tds;
 mod traps;
 mod util;
