@@ -7,7 +7,8 @@ capture_file: the fixture files themselves (and their first 4 KiB);
 decode: [link-type selector, cut, frame] per packet;
 tls_scanner: [cap selector] + each direction's TCP payloads as pieces;
 hello: ClientHello/ServerHello bodies found in those streams;
-flow: each connection as the flow target's segment records.
+flow: each connection as the flow target's segment records;
+tds: the directions of the TDS fixtures (raw mode: the same pieces as tls_scanner).
 """
 import hashlib
 import pathlib
@@ -89,6 +90,9 @@ def main():
             for stream in dirs.values():
                 if stream:
                     put("tls_scanner", bytes([255]) + stream)
+                    # a direction opening with a TDS PRELOGIN or its answer
+                    if stream[1:2] in (b"\x12", b"\x04"):
+                        put("tds", bytes([0]) + stream)
             for who, seq, flags, payload in segs:
                 if len(payload) > 9 and payload[0] == 0x16 and payload[5] in (1, 2):
                     put("hello", payload[9:])
