@@ -292,3 +292,31 @@ fn a_reset_after_a_dhe_key_exchange_names_the_leading_zero_problem() {
     let table = stdout(&tlssniff([fixture("tds-dhe-reset.pcap")]));
     assert!(table.contains("TLS_DHE leading-zero problem"), "{table}");
 }
+
+#[test]
+fn a_prelogin_exchange_without_a_handshake_says_so() {
+    // The first connection of a fixture, up to its ClientHello (not
+    // included): PRELOGIN and the server's answer, then the capture ends.
+    let dir = tempdir("tds-prelogin-only");
+    let (lt, recs, _) = read_pcap(&fixture("tds-tls-versions.pcap"));
+    let hello = recs
+        .iter()
+        .position(|r| {
+            payload_at(&r.data)
+                .and_then(|at| r.data.get(at..at + 9))
+                .is_some_and(|p| p[0] == 0x12 && p[8] == 0x16)
+        })
+        .expect("a ClientHello in TDS");
+    let path = dir.join("prelogin-only.pcap");
+    std::fs::write(&path, pcap_bytes(lt, &recs[..hello])).unwrap();
+    let recs = jsonl(&tlssniff(["--format", "jsonl", path.to_str().unwrap()]));
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let r = &recs[0];
+    assert_eq!(str_of(r, &["app"]), Some("tds"), "{r}");
+    assert_eq!(str_of(r, &["outcome"]), Some("incomplete"), "{r}");
+    assert_eq!(
+        str_of(r, &["reason"]),
+        Some("incomplete: a SQL Server PRELOGIN exchange, then no TLS handshake"),
+        "{r}"
+    );
+}

@@ -119,6 +119,9 @@ pub enum AlertContext {
 pub enum Incomplete {
     CutBySnaplen,
     NoClientHello,
+    /// SQL Server: the PRELOGIN exchange, then no TLS handshake (the client
+    /// gave up, or the capture ended).
+    NoHandshakeAfterPrelogin,
     Evicted,
     /// A direction could no longer be read before the handshake completed.
     Unreadable,
@@ -196,6 +199,9 @@ impl FailureReason {
             Outcome::NoResponse => FailureReason::NoResponse,
             Outcome::Incomplete => FailureReason::Incomplete(if rec.cut_by_snaplen {
                 Incomplete::CutBySnaplen
+            } else if rec.client_hello.is_none() && rec.server_hello.is_none() && rec.tds.is_some()
+            {
+                Incomplete::NoHandshakeAfterPrelogin
             } else if rec.client_hello.is_none() {
                 Incomplete::NoClientHello
             } else if rec.end == End::Evicted {
@@ -263,6 +269,9 @@ impl FailureReason {
                 }
                 Incomplete::NoClientHello => {
                     "incomplete: capture began after the ClientHello".into()
+                }
+                Incomplete::NoHandshakeAfterPrelogin => {
+                    "incomplete: a SQL Server PRELOGIN exchange, then no TLS handshake".into()
                 }
                 Incomplete::Evicted => "incomplete: flow evicted (flow table full)".into(),
                 Incomplete::Unreadable => "incomplete: the handshake could not be followed to \

@@ -212,9 +212,7 @@ impl TcpTracker {
                     if facts.sent_by_client {
                         self.handshake.set_client(side);
                     }
-                    if facts.sent_by_client || self.handshake.order().is_none() {
-                        self.handshake.begin(ts, index);
-                    }
+                    self.handshake.begin(ts, index);
                 }
                 if clear && !self.tds_clear[side.index()] {
                     self.tds_clear[side.index()] = true;
