@@ -86,6 +86,8 @@ pub struct ServerStats {
 
 /// Most clients below TLS 1.2 listed per SQL Server.
 const MAX_CLIENTS_PER_SQL_SERVER: usize = 64;
+/// Most distinct symptoms listed per SQL Server.
+const MAX_SYMPTOMS_PER_SQL_SERVER: usize = 32;
 
 /// One SQL Server (address and port), from its TDS connections.
 #[derive(Clone, Debug, Default)]
@@ -105,6 +107,8 @@ pub struct SqlStats {
     /// TDS 8.0 (strict) connections.
     pub strict: u64,
     pub symptoms: BTreeMap<Symptom, u64>,
+    /// Connections whose symptom found the list full.
+    pub more_symptoms: u64,
 }
 
 /// One (client, server, SNI, versions, cipher) combination.
@@ -413,7 +417,14 @@ impl Aggregator {
                 s.login_only += count(tds.encryption() == Some(Negotiated::LoginOnly));
                 s.strict += count(tds.strict);
                 if let Some(sym) = symptom {
-                    *s.symptoms.entry(sym).or_default() += 1;
+                    // Login errors carry wire values: bound the distinct keys.
+                    if let Some(n) = s.symptoms.get_mut(&sym) {
+                        *n += 1;
+                    } else if s.symptoms.len() < MAX_SYMPTOMS_PER_SQL_SERVER {
+                        s.symptoms.insert(sym, 1);
+                    } else {
+                        s.more_symptoms += 1;
+                    }
                 }
             });
         }
@@ -571,6 +582,29 @@ mod tests {
     use super::*;
     use crate::analysis::record::test_record;
     use crate::tls::hello::ServerHello;
+
+    /// A hostile server answering every login with another error number:
+    /// its row lists a bounded number of symptoms and counts the rest.
+    #[test]
+    fn login_errors_from_the_wire_do_not_grow_a_sql_server_row() {
+        let agg = Aggregator::new(None, 100);
+        for i in 0..1_000u32 {
+            let mut rec = test_record(u64::from(i));
+            rec.tds = Some(Box::new(crate::analysis::tds::TdsInfo {
+                login_error: Some((i, 1)),
+                ..Default::default()
+            }));
+            agg.observe(&rec);
+        }
+        let s = agg.snapshot();
+        let (_, row) = &s.sql[0];
+        assert_eq!(row.seen.count, 1_000);
+        assert_eq!(row.symptoms.len(), MAX_SYMPTOMS_PER_SQL_SERVER);
+        assert_eq!(
+            row.more_symptoms,
+            1_000 - MAX_SYMPTOMS_PER_SQL_SERVER as u64
+        );
+    }
 
     /// A hostile server answering one client with 5,000 different version
     /// values: the totals keep each value, the client's and server's rows

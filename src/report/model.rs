@@ -402,6 +402,9 @@ pub struct SqlServerRow {
     pub login_only_encryption: u64,
     pub strict: u64,
     pub symptoms: Vec<SymptomRow>,
+    /// Connections with a symptom beyond those listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_symptoms: u64,
     #[serde(serialize_with = "shown")]
     pub first_seen: Timestamp,
     #[serde(serialize_with = "shown")]
@@ -440,6 +443,7 @@ impl SqlServerRow {
             login_only_encryption: s.login_only,
             strict: s.strict,
             symptoms,
+            more_symptoms: s.more_symptoms,
             first_seen: s.seen.first,
             last_seen: s.seen.last,
         }

@@ -498,6 +498,15 @@ impl<W: Write> Table<W> {
                     escape::terminal(&sym.reason)
                 );
             }
+            if s.more_symptoms > 0 {
+                let _ = writeln!(
+                    o,
+                    "  {} {} {}× more, of kinds beyond those listed (summary-json has the list)",
+                    p.paint(Tone::Warn, "!"),
+                    s.endpoint,
+                    s.more_symptoms
+                );
+            }
         }
     }
 
