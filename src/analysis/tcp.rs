@@ -277,7 +277,8 @@ impl TcpTracker {
         self.handshake.client_side().unwrap_or(Side::Lo) == side
     }
 
-    /// The connection's record, or `None` if the flow showed no TLS hello.
+    /// The connection's record, or `None` if the flow showed neither a TLS
+    /// hello nor a TDS PRELOGIN.
     pub fn finish(self, key: &FlowKey, end: End) -> Option<ConnectionRecord> {
         let lost_bytes = self
             .dirs
