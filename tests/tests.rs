@@ -21,6 +21,8 @@
 //!   formulas) through every format; what comes out is read byte by byte.
 //! - `pipeline`: byte-identical output for every `--threads`, fallback
 //!   retries.
+//! - `readiness`: the verdicts (will break, mixed, held back, enforces)
+//!   on the fixtures, against an oracle computed from their jsonl.
 //! - `snapshots`: insta snapshots of the table and summary-json of every
 //!   fixture (reviewed by eye; `tests/snapshots/`).
 //! - `tds`: SQL Server's TLS inside TDS on the TDS fixtures: versions,
@@ -41,6 +43,7 @@ mod hostile;
 mod live;
 mod output_safety;
 mod pipeline;
+mod readiness;
 mod resegment;
 mod snapshots;
 mod tds;

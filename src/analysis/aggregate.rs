@@ -25,6 +25,7 @@ use hashlink::DefaultHashBuilder as Hasher;
 use hdrhistogram::Histogram;
 
 use super::fallback::Fallback;
+use super::readiness::{Class, Policy, Tally};
 use super::record::{ConnectionRecord, FailureReason, Outcome};
 use super::tds::{Login, Symptom};
 use crate::decode::Endpoint;
@@ -33,6 +34,9 @@ use crate::text::WireText;
 use crate::time::Timestamp;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
+
+/// Most servers named per client as holding it back.
+const MAX_HELD_BACK_BY: usize = 8;
 
 /// Most distinct SNIs remembered per server.
 const MAX_SNIS_PER_SERVER: usize = 64;
@@ -73,6 +77,11 @@ pub struct ClientStats {
     pub fallback_scsv: u64,
     /// Fallback retries (see [`super::fallback`]).
     pub fallbacks: u64,
+    /// Its connections against the policy.
+    pub readiness: Tally,
+    /// The servers that held it back (at most `MAX_HELD_BACK_BY`), with
+    /// connections.
+    pub held_back_by: BTreeMap<Endpoint, u64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -82,6 +91,8 @@ pub struct ServerStats {
     pub uses_3des: u64,
     pub failed: u64,
     pub snis: BTreeMap<WireText, u64>,
+    /// Its connections against the policy.
+    pub readiness: Tally,
 }
 
 /// Most clients below TLS 1.2 listed per SQL Server.
@@ -172,6 +183,8 @@ pub struct Totals {
     pub below_min: u64,
     /// Connections below TLS 1.2 or with 3DES.
     pub legacy: u64,
+    /// Connections against the policy.
+    pub readiness: Tally,
     pub latency: Latency,
 }
 
@@ -267,6 +280,7 @@ impl<K: Eq + std::hash::Hash + Ord + Clone, V: Default + Clone> Rows<K, V> {
 /// The shared, concurrently updated aggregate.
 pub struct Aggregator {
     min_version: Option<Version>,
+    policy: Policy,
     totals: Mutex<Totals>,
     clients: Rows<IpAddr, ClientStats>,
     servers: Rows<Endpoint, ServerStats>,
@@ -286,6 +300,7 @@ impl Aggregator {
     pub fn new(min_version: Option<Version>, max_rows: usize) -> Aggregator {
         Aggregator {
             min_version,
+            policy: min_version.map_or_else(Policy::default, Policy::with_min),
             totals: Mutex::new(Totals::default()),
             clients: Rows::new(max_rows),
             servers: Rows::new(max_rows),
@@ -321,6 +336,7 @@ impl Aggregator {
         let failed = !matches!(rec.outcome, Outcome::Established | Outcome::Unencrypted);
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));
+        let class = Class::of(rec, &self.policy);
         let count = |b: bool| u64::from(b);
         {
             let mut t = self.totals();
@@ -340,6 +356,7 @@ impl Aggregator {
             t.cut_by_snaplen += count(rec.cut_by_snaplen);
             t.below_min += count(below_min);
             t.legacy += count(legacy);
+            t.readiness.add(class, rec);
             if let Some(ch) = &rec.client_hello {
                 t.sslv2_hellos += count(ch.sslv2_format);
                 t.partial_hellos += count(ch.partial);
@@ -360,12 +377,21 @@ impl Aggregator {
             c.legacy += count(legacy);
             c.failed += count(failed);
             c.fallback_scsv += count(scsv);
+            c.readiness.add(class, rec);
+            if class == Class::HeldBack {
+                if let Some(n) = c.held_back_by.get_mut(&rec.server) {
+                    *n += 1;
+                } else if c.held_back_by.len() < MAX_HELD_BACK_BY {
+                    c.held_back_by.insert(rec.server, 1);
+                }
+            }
         });
         self.servers.record(rec.server, |s| {
             s.seen.add(rec.ts);
             *s.versions.entry(row_version).or_default() += 1;
             s.uses_3des += count(uses_3des);
             s.failed += count(failed);
+            s.readiness.add(class, rec);
             if let Some(sni) = rec.sni() {
                 if let Some(n) = s.snis.get_mut(sni) {
                     *n += 1;
@@ -479,6 +505,7 @@ impl Aggregator {
         let unlisted = self.unlisted();
         Summary {
             min_version: self.min_version,
+            policy: self.policy,
             totals: self.totals.into_inner().unwrap_or_else(|e| e.into_inner()),
             clients: self.clients.into_sorted(),
             servers: self.servers.into_sorted(),
@@ -499,6 +526,7 @@ impl Aggregator {
     pub fn snapshot(&self) -> Summary {
         Summary {
             min_version: self.min_version,
+            policy: self.policy,
             totals: self.totals().clone(),
             clients: self.clients.sorted(),
             servers: self.servers.sorted(),
@@ -522,6 +550,8 @@ impl Aggregator {
 #[derive(Clone)]
 pub struct Summary {
     pub min_version: Option<Version>,
+    /// The policy the readiness verdicts judge by.
+    pub policy: Policy,
     pub totals: Totals,
     pub clients: Vec<(IpAddr, ClientStats)>,
     pub servers: Vec<(Endpoint, ServerStats)>,

@@ -6,6 +6,8 @@
 //! - [`handshake`]: the TLS handshake state machine, which knows nothing of
 //!   TCP and makes the [`record`];
 //! - [`tds`]: SQL Server connections — TDS facts, the login, symptoms;
+//! - [`readiness`]: each connection, client and server against a policy
+//!   (will break, held back, ready, ...);
 //! - [`order`]: records leave in capture order of their first hello;
 //! - [`fallback`]: retries with a lower version after a failed attempt;
 //! - [`aggregate`]: the shared summary (version mixes, clients, servers,
@@ -16,6 +18,7 @@ pub mod aggregate;
 pub mod fallback;
 pub mod handshake;
 pub mod order;
+pub mod readiness;
 pub mod reason;
 pub mod record;
 pub mod tcp;

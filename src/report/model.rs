@@ -23,6 +23,7 @@ use crate::analysis::aggregate::{
     ClientStats, FailureKey, LegacyKey, Seen, ServerStats, SqlStats, Summary, Unlisted, VersionMix,
 };
 use crate::analysis::fallback::Fallback;
+use crate::analysis::readiness::{Policy, Tally, Verdict};
 use crate::analysis::reason::{FailureReason, ServerSeen};
 use crate::analysis::record::Outcome;
 use crate::analysis::tds::Symptom;
@@ -289,6 +290,104 @@ pub struct TotalsModel {
     pub unlisted: UnlistedModel,
 }
 
+/// The policy the verdicts judge by, and how many clients and servers got
+/// each verdict.
+#[derive(Serialize)]
+pub struct ReadinessModel {
+    /// `TLS ≥ 1.2, no 3DES`.
+    pub policy: String,
+    #[serde(serialize_with = "shown")]
+    pub min_version: Version,
+    pub deny: Vec<&'static str>,
+    /// Connections by class: meets, client_cannot, held_back, unknown.
+    pub connections: Counts<&'static str>,
+    /// Clients by verdict, every client verdict listed.
+    pub clients: Counts<&'static str>,
+    /// Servers by verdict, every server verdict listed.
+    pub servers: Counts<&'static str>,
+    /// Connections of the clients that will break.
+    pub will_break_connections: u64,
+    /// Servers that held a client back.
+    pub holding_back: u64,
+}
+
+impl ReadinessModel {
+    fn new(policy: &Policy, t: &Tally, clients: &[ClientRow], servers: &[ServerRow<'_>]) -> Self {
+        let count = |verdicts: &[Verdict], of: &dyn Fn(Verdict) -> usize| {
+            Counts(
+                verdicts
+                    .iter()
+                    .map(|v| (v.as_str(), of(*v) as u64))
+                    .collect(),
+            )
+        };
+        ReadinessModel {
+            policy: policy.describe(),
+            min_version: policy.min_version,
+            deny: policy.denied(),
+            connections: Counts(vec![
+                ("meets", t.meets),
+                ("client_cannot", t.client_cannot),
+                ("held_back", t.held_back),
+                ("unknown", t.unknown),
+            ]),
+            clients: count(&Verdict::CLIENT, &|v| {
+                clients.iter().filter(|c| c.verdict == v).count()
+            }),
+            servers: count(&Verdict::SERVER, &|v| {
+                servers.iter().filter(|s| s.verdict == v).count()
+            }),
+            will_break_connections: clients
+                .iter()
+                .filter(|c| c.verdict == Verdict::WillBreak)
+                .map(|c| c.connections)
+                .sum(),
+            holding_back: servers.iter().filter(|s| s.readiness.held_back > 0).count() as u64,
+        }
+    }
+
+    /// Clients with this verdict.
+    pub fn clients_with(&self, v: Verdict) -> u64 {
+        self.clients
+            .0
+            .iter()
+            .find(|(k, _)| *k == v.as_str())
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// Servers with this verdict.
+    pub fn servers_with(&self, v: Verdict) -> u64 {
+        self.servers
+            .0
+            .iter()
+            .find(|(k, _)| *k == v.as_str())
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// A client's or a server's connections against the policy, and its
+/// verdict.
+#[derive(Serialize)]
+pub struct ReadinessRow {
+    pub verdict: &'static str,
+    pub meets: u64,
+    pub client_cannot: u64,
+    pub held_back: u64,
+    pub unknown: u64,
+}
+
+impl ReadinessRow {
+    fn new(verdict: Verdict, t: &Tally) -> Self {
+        ReadinessRow {
+            verdict: verdict.as_str(),
+            meets: t.meets,
+            client_cannot: t.client_cannot,
+            held_back: t.held_back,
+            unknown: t.unknown,
+        }
+    }
+}
+
 /// One client address.
 #[derive(Serialize)]
 pub struct ClientRow {
@@ -310,6 +409,27 @@ pub struct ClientRow {
     pub first_seen: Timestamp,
     #[serde(serialize_with = "shown")]
     pub last_seen: Timestamp,
+    #[serde(skip)]
+    pub verdict: Verdict,
+    pub readiness: ReadinessRow,
+    /// The servers that held it back, with connections.
+    #[serde(serialize_with = "endpoint_counts")]
+    pub held_back_by: Vec<(Endpoint, u64)>,
+}
+
+fn endpoint_counts<S: Serializer>(v: &[(Endpoint, u64)], s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Row {
+        #[serde(serialize_with = "shown")]
+        ip: IpAddr,
+        port: u16,
+        connections: u64,
+    }
+    s.collect_seq(v.iter().map(|(ep, n)| Row {
+        ip: ep.ip,
+        port: ep.port,
+        connections: *n,
+    }))
 }
 
 impl ClientRow {
@@ -329,6 +449,14 @@ impl ClientRow {
             fallbacks: c.fallbacks,
             first_seen: c.seen.first,
             last_seen: c.seen.last,
+            verdict: c.readiness.client_verdict(),
+            readiness: ReadinessRow::new(c.readiness.client_verdict(), &c.readiness),
+            held_back_by: {
+                let mut v: Vec<(Endpoint, u64)> =
+                    c.held_back_by.iter().map(|(e, n)| (*e, *n)).collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                v
+            },
         }
     }
 }
@@ -352,6 +480,9 @@ pub struct ServerRow<'a> {
     pub first_seen: Timestamp,
     #[serde(serialize_with = "shown")]
     pub last_seen: Timestamp,
+    #[serde(skip)]
+    pub verdict: Verdict,
+    pub readiness: ReadinessRow,
 }
 
 impl<'a> ServerRow<'a> {
@@ -369,6 +500,8 @@ impl<'a> ServerRow<'a> {
             snis: s.snis.keys().collect(),
             first_seen: s.seen.first,
             last_seen: s.seen.last,
+            verdict: s.readiness.server_verdict(),
+            readiness: ReadinessRow::new(s.readiness.server_verdict(), &s.readiness),
         }
     }
 }
@@ -687,6 +820,8 @@ pub struct Model<'a> {
     pub connections: u64,
     /// Connections per outcome, every outcome listed.
     pub outcomes: Counts<&'static str>,
+    /// Who breaks, who is held back, who is ready, under the policy.
+    pub readiness: ReadinessModel,
     /// Negotiated versions (`not_negotiated`: connections without one).
     pub versions: Mix,
     pub not_negotiated: u64,
@@ -733,7 +868,18 @@ impl<'a> Model<'a> {
                 max: h.max(),
             })
             .collect();
+        let clients: Vec<ClientRow> = s
+            .clients
+            .iter()
+            .map(|(ip, c)| ClientRow::new(*ip, c))
+            .collect();
+        let servers: Vec<ServerRow<'a>> = s
+            .servers
+            .iter()
+            .map(|(ep, st)| ServerRow::new(*ep, st))
+            .collect();
         Model {
+            readiness: ReadinessModel::new(&s.policy, &t.readiness, &clients, &servers),
             capture: CaptureModel::new(c),
             connections: t.connections,
             outcomes: Counts(
@@ -759,16 +905,8 @@ impl<'a> Model<'a> {
                 downgrade_sentinels: t.downgrade_sentinels,
                 unlisted: s.unlisted.into(),
             },
-            clients: s
-                .clients
-                .iter()
-                .map(|(ip, c)| ClientRow::new(*ip, c))
-                .collect(),
-            servers: s
-                .servers
-                .iter()
-                .map(|(ep, st)| ServerRow::new(*ep, st))
-                .collect(),
+            clients,
+            servers,
             ciphers: s
                 .ciphers_sorted()
                 .into_iter()

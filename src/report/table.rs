@@ -9,9 +9,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::model::{Mix, Model, UsageRow};
+use super::model::{Mix, Model, ServerRow, UsageRow};
 use super::{Report, escape};
 use crate::analysis::fallback::RetryOutcome;
+use crate::analysis::readiness::Verdict;
 use crate::analysis::record::Outcome;
 use crate::text::WireText;
 use crate::time::Timestamp;
@@ -324,6 +325,7 @@ impl<W: Write> Table<W> {
         if m.connections == 0 {
             let _ = writeln!(o, "\nNo TLS handshake found.");
         } else {
+            self.readiness(&mut o, &p, m, &h);
             self.versions(&mut o, &p, m, &h);
             self.clients(&mut o, &p, m, &h);
             self.servers(&mut o, &p, m, &h);
@@ -342,6 +344,150 @@ impl<W: Write> Table<W> {
             }
         }
         o
+    }
+
+    /// The verdicts first: who breaks, who is held back, who is ready.
+    fn readiness(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+        let r = &m.readiness;
+        h(o, &format!("Readiness for {}", r.policy));
+        let n = |v: Verdict| r.clients_with(v);
+        let plural =
+            |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        let break_n = n(Verdict::WillBreak);
+        let mut parts = vec![p.paint(
+            if break_n > 0 { Tone::Bad } else { Tone::Good },
+            &format!(
+                "{break_n} {} will break ({} {})",
+                plural(break_n, "client", "clients"),
+                r.will_break_connections,
+                plural(r.will_break_connections, "connection", "connections")
+            ),
+        )];
+        let held = n(Verdict::HeldBack);
+        if held > 0 {
+            parts.push(p.paint(
+                Tone::Warn,
+                &format!(
+                    "{held} held back by {} {}",
+                    r.holding_back,
+                    plural(r.holding_back, "server", "servers")
+                ),
+            ));
+        }
+        for (v, tone) in [(Verdict::Mixed, Tone::Warn), (Verdict::Ready, Tone::Good)] {
+            parts.push(p.paint(tone, &format!("{} {}", n(v), v.label())));
+        }
+        if n(Verdict::Unknown) > 0 {
+            parts.push(format!(
+                "{} unknown (no ClientHello seen)",
+                n(Verdict::Unknown)
+            ));
+        }
+        let _ = writeln!(o, "  Clients: {}", parts.join(" · "));
+        let servers: Vec<String> = Verdict::SERVER
+            .iter()
+            .filter(|v| r.servers_with(**v) > 0)
+            .map(|v| format!("{} {}", r.servers_with(*v), v.label_for(r.servers_with(*v))))
+            .collect();
+        let _ = writeln!(o, "  Servers: {}", servers.join(" · "));
+        let listed = |v: Verdict| m.clients.iter().filter(move |c| c.verdict == v);
+        let total = |v: Verdict| listed(v).count();
+        if total(Verdict::WillBreak) > 0 {
+            let lim = self.limit(total(Verdict::WillBreak));
+            let mut g = Grid::new(&[
+                ("WILL BREAK", false),
+                ("CONNS", true),
+                ("MAX OFFERED", false),
+                ("LAST SEEN", false),
+            ]);
+            for c in listed(Verdict::WillBreak).take(lim.shown) {
+                g.row(vec![
+                    Cell::new(c.ip.to_string(), Tone::Bad),
+                    c.connections.to_string().into(),
+                    Cell::new(mix_text(&c.max_offered), mix_tone(&c.max_offered)),
+                    when(c.last_seen).into(),
+                ]);
+            }
+            g.render(p, o);
+            lim.note(o, "clients that will break");
+        }
+        if total(Verdict::HeldBack) > 0 {
+            let lim = self.limit(total(Verdict::HeldBack));
+            let mut g = Grid::new(&[
+                ("HELD BACK", false),
+                ("CONNS", true),
+                ("HELD", true),
+                ("BY SERVER", false),
+            ]);
+            for c in listed(Verdict::HeldBack).take(lim.shown) {
+                let by: Vec<String> = c
+                    .held_back_by
+                    .iter()
+                    .take(3)
+                    .map(|(ep, n)| format!("{ep}×{n}"))
+                    .collect();
+                g.row(vec![
+                    Cell::new(c.ip.to_string(), Tone::Warn),
+                    c.connections.to_string().into(),
+                    c.readiness.held_back.to_string().into(),
+                    by.join(", ").into(),
+                ]);
+            }
+            g.render(p, o);
+            lim.note(o, "held-back clients");
+        }
+        if total(Verdict::Mixed) > 0 {
+            let lim = self.limit(total(Verdict::Mixed));
+            let mut g = Grid::new(&[
+                ("MIXED", false),
+                ("CONNS", true),
+                ("CANNOT", true),
+                ("MEET OR HELD BACK", true),
+            ]);
+            for c in listed(Verdict::Mixed).take(lim.shown) {
+                g.row(vec![
+                    Cell::new(c.ip.to_string(), Tone::Warn),
+                    c.connections.to_string().into(),
+                    Cell::new(c.readiness.client_cannot.to_string(), Tone::Bad),
+                    (c.readiness.meets + c.readiness.held_back)
+                        .to_string()
+                        .into(),
+                ]);
+            }
+            g.render(p, o);
+            lim.note(o, "mixed clients");
+        }
+        let blockers: Vec<&ServerRow<'_>> = m
+            .servers
+            .iter()
+            .filter(|s| matches!(s.verdict, Verdict::LegacyOnly | Verdict::AcceptsLegacy))
+            .collect();
+        if !blockers.is_empty() {
+            let lim = self.limit(blockers.len());
+            let mut g = Grid::new(&[
+                ("SERVER BELOW POLICY", false),
+                ("VERDICT", false),
+                ("CONNS", true),
+                ("HELD BACK", true),
+                ("NEGOTIATED", false),
+            ]);
+            for s in blockers.iter().take(lim.shown) {
+                let tone = if s.verdict == Verdict::LegacyOnly {
+                    Tone::Bad
+                } else {
+                    Tone::Warn
+                };
+                g.row(vec![
+                    Cell::new(s.endpoint.to_string(), tone),
+                    Cell::new(s.verdict.label(), tone),
+                    s.connections.to_string().into(),
+                    s.readiness.held_back.to_string().into(),
+                    Cell::new(mix_text(&s.versions), mix_tone(&s.versions)),
+                ]);
+            }
+            g.render(p, o);
+            lim.note(o, "servers below the policy");
+        }
     }
 
     fn versions(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {

@@ -1,0 +1,142 @@
+//! Readiness verdicts on the real fixtures, against an oracle computed from
+//! the jsonl records themselves: a client "will break" exactly when none of
+//! its connections offered a policy-meeting handshake (TLS ≥ 1.2 and a
+//! suite that is not weak), and is "mixed" when some did and some did not.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::util::{fixture, jsonl, stdout, tlssniff};
+
+/// Every capture of fixtures/ (not the compressed copies: they repeat it).
+fn all_fixtures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".pcap") || p.ends_with(".pcapng"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Does this record's ClientHello meet TLS ≥ 1.2 with a suite that is not
+/// weak (3DES, RC4, NULL, EXPORT, anonymous, DES) nor a signalling value?
+fn offer_meets(r: &Value) -> Option<bool> {
+    let ch = r.get("client_hello").filter(|c| !c.is_null())?;
+    let max = ch["max_version"].as_str().unwrap_or("");
+    let version_ok = matches!(max, "TLS 1.2" | "TLS 1.3");
+    let suite_ok = ch["cipher_suites"].as_array().unwrap().iter().any(|s| {
+        let s = s.as_str().unwrap_or("");
+        let weak = ["3DES", "RC4", "NULL", "EXPORT", "anon", "_DES_", "DES40"];
+        !weak.iter().any(|w| s.contains(w)) && !s.ends_with("_SCSV")
+    });
+    Some(version_ok && suite_ok)
+}
+
+#[test]
+fn will_break_is_exactly_the_clients_that_never_offered_the_policy() {
+    let files = all_fixtures();
+    let records = jsonl(&tlssniff(
+        ["--format", "jsonl"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(files.clone()),
+    ));
+    // client -> (connections that met the policy in their offer, that did not)
+    let mut offers: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    for r in &records {
+        if let Some(meets) = offer_meets(r) {
+            let e = offers
+                .entry(r["client"]["ip"].as_str().unwrap().to_owned())
+                .or_default();
+            if meets { e.0 += 1 } else { e.1 += 1 }
+        }
+    }
+    let summary: Value = serde_json::from_str(&stdout(&tlssniff(
+        ["--format", "summary-json"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(files),
+    )))
+    .unwrap();
+    let mut checked = [0; 2];
+    for c in summary["clients"].as_array().unwrap() {
+        let ip = c["ip"].as_str().unwrap();
+        let verdict = c["readiness"]["verdict"].as_str().unwrap();
+        let (can, cannot) = offers.get(ip).copied().unwrap_or_default();
+        let expected = match (can > 0, cannot > 0) {
+            (false, true) => Some("will_break"),
+            (true, true) => Some("mixed"),
+            _ => None,
+        };
+        match expected {
+            Some(e) => {
+                assert_eq!(
+                    verdict, e,
+                    "{ip}: {can} offers meet the policy, {cannot} do not"
+                );
+                checked[usize::from(e == "mixed")] += 1;
+            }
+            None => assert!(
+                !matches!(verdict, "will_break" | "mixed"),
+                "{ip}: {verdict}, but every offer met the policy"
+            ),
+        }
+    }
+    assert!(
+        checked[0] >= 3 && checked[1] >= 2,
+        "too few cases: {checked:?}"
+    );
+}
+
+#[test]
+fn the_table_opens_with_the_verdicts() {
+    let out = stdout(&tlssniff([fixture("demo.pcapng")]));
+    let first_section = out.split("\n\n").nth(1).unwrap_or("");
+    assert!(
+        first_section.starts_with("Readiness for TLS ≥ 1.2, no 3DES or other weak suites"),
+        "{out}"
+    );
+    assert!(
+        first_section.contains("1 client will break (6 connections)"),
+        "{first_section}"
+    );
+    assert!(first_section.contains("WILL BREAK"), "{first_section}");
+    assert!(first_section.contains("10.66.26.105"), "{first_section}");
+    assert!(first_section.contains("legacy only"), "{first_section}");
+}
+
+#[test]
+fn a_server_that_refuses_legacy_offers_enforces() {
+    let s: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        fixture("min-tls12-reject.pcap").to_str().unwrap(),
+    ])))
+    .unwrap();
+    let servers = s["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1);
+    assert_eq!(servers[0]["readiness"]["verdict"], "enforces");
+    assert_eq!(s["readiness"]["servers"]["enforces"], 1);
+}
+
+#[test]
+fn a_client_held_back_names_its_server() {
+    // tls10.pcap: an OpenSSL client offering up to TLS 1.3 to a TLS 1.0-only
+    // server (held back), beside one offering only TLS 1.0, from one host.
+    let s: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        fixture("tls10.pcap").to_str().unwrap(),
+    ])))
+    .unwrap();
+    let c = &s["clients"][0];
+    assert_eq!(c["readiness"]["verdict"], "mixed", "{c}");
+    assert_eq!(c["readiness"]["held_back"], 1, "{c}");
+    assert_eq!(c["readiness"]["client_cannot"], 1, "{c}");
+    assert_eq!(c["held_back_by"][0]["port"], 443, "{c}");
+    // It never negotiated TLS 1.2 although a client offered it: the blocker.
+    assert_eq!(s["servers"][0]["readiness"]["verdict"], "legacy_only");
+}
