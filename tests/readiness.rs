@@ -140,3 +140,21 @@ fn a_client_held_back_names_its_server() {
     // It never negotiated TLS 1.2 although a client offered it: the blocker.
     assert_eq!(s["servers"][0]["readiness"]["verdict"], "legacy_only");
 }
+
+#[test]
+fn the_policy_check_separates_the_client_that_cannot_from_the_server_that_chose_lower() {
+    // tls10.pcap: one client offers only TLS 1.0; one offers up to TLS 1.3
+    // and the server picks TLS 1.0.
+    let s: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        "--min-version",
+        "1.2",
+        fixture("tls10.pcap").to_str().unwrap(),
+    ])))
+    .unwrap();
+    let p = &s["policy"];
+    assert_eq!(p["connections_below"], 2, "{p}");
+    assert_eq!(p["client_cannot"], 1, "{p}");
+    assert_eq!(p["server_chose_lower"], 1, "{p}");
+}

@@ -181,6 +181,9 @@ pub struct Totals {
     pub downgrade_sentinels: u64,
     /// Connections a server requiring `min_version` would refuse.
     pub below_min: u64,
+    /// Of those, the ones whose client offered `min_version` or higher: the
+    /// server chose lower.
+    pub below_min_server_chose: u64,
     /// Connections below TLS 1.2 or with 3DES.
     pub legacy: u64,
     /// Connections against the policy.
@@ -355,6 +358,13 @@ impl Aggregator {
             t.resumed += count(rec.resumed == Some(true));
             t.cut_by_snaplen += count(rec.cut_by_snaplen);
             t.below_min += count(below_min);
+            t.below_min_server_chose += count(
+                below_min
+                    && self
+                        .min_version
+                        .zip(max_offered)
+                        .is_some_and(|(min, offered)| offered.is_known() && offered >= min),
+            );
             t.legacy += count(legacy);
             t.readiness.add(class, rec);
             if let Some(ch) = &rec.client_hello {

@@ -702,6 +702,10 @@ pub struct PolicyModel<'a> {
     #[serde(serialize_with = "shown")]
     pub min_version: Version,
     pub connections_below: u64,
+    /// Of those: the client offered no version at or above the minimum.
+    pub client_cannot: u64,
+    /// Of those: the client offered the minimum, the server chose lower.
+    pub server_chose_lower: u64,
     pub clients_below: usize,
     pub violations: Vec<UsageRow<'a>>,
 }
@@ -927,6 +931,8 @@ impl<'a> Model<'a> {
             policy: s.min_version.map(|min| PolicyModel {
                 min_version: min,
                 connections_below: t.below_min,
+                client_cannot: t.below_min - t.below_min_server_chose,
+                server_chose_lower: t.below_min_server_chose,
                 clients_below: s.below_min_clients(),
                 violations: s
                     .below_min

@@ -844,6 +844,12 @@ impl<W: Write> Table<W> {
                 )
             )
         );
+        let _ = writeln!(
+            o,
+            "  {} because the client offers nothing at or above {min}; {} because the server \
+             chose lower than the client offered",
+            policy.client_cannot, policy.server_chose_lower
+        );
         let lim = self.limit(policy.violations.len());
         self.usage_grid(&policy.violations[..lim.shown], p, o);
         lim.note(o, "rows");
