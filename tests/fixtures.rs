@@ -95,7 +95,7 @@ fn the_table_shows_every_section() {
         "Clients (versions negotiated",
         "Servers",
         "Negotiated cipher suites",
-        "Legacy: connections below TLS 1.2 or with 3DES",
+        "Legacy: connections below TLS 1.2 or with a weak suite",
         "Failed handshakes",
         "Policy check: minimum TLS 1.2",
         "Handshake latency",

@@ -158,3 +158,45 @@ fn the_policy_check_separates_the_client_that_cannot_from_the_server_that_chose_
     assert_eq!(p["client_cannot"], 1, "{p}");
     assert_eq!(p["server_chose_lower"], 1, "{p}");
 }
+
+#[test]
+fn legacy_and_failure_rows_come_by_impact() {
+    let s: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        fixture("demo.pcapng").to_str().unwrap(),
+    ])))
+    .unwrap();
+    for list in ["legacy", "failures"] {
+        let counts: Vec<u64> = s[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["connections"].as_u64().unwrap())
+            .collect();
+        assert!(counts.len() > 2, "{list}: {counts:?}");
+        assert!(
+            counts.windows(2).all(|w| w[0] >= w[1]),
+            "{list}: {counts:?}"
+        );
+        assert!(counts[0] > *counts.last().unwrap(), "{list}: {counts:?}");
+    }
+}
+
+#[test]
+fn a_legacy_row_says_when_the_server_could_do_better() {
+    let s: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        fixture("downgrade-sentinel.pcap").to_str().unwrap(),
+    ])))
+    .unwrap();
+    let row = &s["legacy"][0];
+    assert_eq!(row["version"], "TLS 1.1", "{row}");
+    assert_eq!(row["server_supports"], "TLS 1.2", "{row}");
+    let table = stdout(&tlssniff([fixture("downgrade-sentinel.pcap")]));
+    assert!(
+        table.contains("the server supports TLS 1.2 (its downgrade sentinel); the client offered at most TLS 1.1"),
+        "{table}"
+    );
+}

@@ -131,6 +131,9 @@ pub struct LegacyKey {
     pub version: Option<Version>,
     pub max_offered: Option<Version>,
     pub cipher: Option<CipherSuite>,
+    /// The server's downgrade sentinel: it supports this version, the
+    /// client offered less.
+    pub sentinel: Option<Version>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -184,7 +187,7 @@ pub struct Totals {
     /// Of those, the ones whose client offered `min_version` or higher: the
     /// server chose lower.
     pub below_min_server_chose: u64,
-    /// Connections below TLS 1.2 or with 3DES.
+    /// Connections below TLS 1.2 or with a weak suite.
     pub legacy: u64,
     /// Connections against the policy.
     pub readiness: Tally,
@@ -335,7 +338,7 @@ impl Aggregator {
         );
         let offers_3des = rec.offers_3des();
         let uses_3des = rec.uses_3des();
-        let legacy = rec.is_legacy() || uses_3des;
+        let legacy = rec.is_legacy() || rec.uses_weak_suite();
         let failed = !matches!(rec.outcome, Outcome::Established | Outcome::Unencrypted);
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));
@@ -417,6 +420,10 @@ impl Aggregator {
             version,
             max_offered,
             cipher: rec.cipher,
+            sentinel: rec
+                .server_hello
+                .as_ref()
+                .and_then(|sh| sh.downgrade_sentinel),
         };
         if legacy {
             self.legacy.record(use_key(), |s| s.add(rec.ts));
@@ -584,6 +591,14 @@ impl Summary {
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.servers
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        // Legacy uses, policy violations and failures by impact: the rows
+        // with the most connections first, then the order of their keys.
+        self.legacy
+            .sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
+        self.below_min
+            .sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
+        self.failures
+            .sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
         self.sql
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.fallbacks.sort();

@@ -289,6 +289,11 @@ impl ConnectionRecord {
         self.cipher.is_some_and(|c| c.classes().triple_des())
     }
 
+    /// Negotiated a weak suite: 3DES, RC4, NULL, EXPORT, anonymous or DES.
+    pub fn uses_weak_suite(&self) -> bool {
+        self.cipher.is_some_and(|c| c.classes().weak())
+    }
+
     pub fn sni(&self) -> Option<&WireText> {
         self.client_hello.as_ref().and_then(|ch| ch.sni.as_ref())
     }

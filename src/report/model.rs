@@ -607,6 +607,10 @@ pub struct UsageRow<'a> {
     pub max_offered: Option<Version>,
     #[serde(serialize_with = "shown_opt")]
     pub cipher: Option<CipherSuite>,
+    /// The server's TLS 1.3 downgrade sentinel: it supports this version,
+    /// the client offered less (RFC 8446 §4.1.3).
+    #[serde(serialize_with = "shown_opt")]
+    pub server_supports: Option<Version>,
     pub connections: u64,
     #[serde(serialize_with = "shown")]
     pub first_seen: Timestamp,
@@ -623,6 +627,7 @@ impl<'a> UsageRow<'a> {
             version: k.version,
             max_offered: k.max_offered,
             cipher: k.cipher,
+            server_supports: k.sentinel,
             connections: seen.count,
             first_seen: seen.first,
             last_seen: seen.last,

@@ -691,7 +691,7 @@ impl<W: Write> Table<W> {
             ("LAST SEEN", false),
         ]);
         for r in rows {
-            let cipher_tone = if r.cipher.is_some_and(|c| c.classes().triple_des()) {
+            let cipher_tone = if r.cipher.is_some_and(|c| c.classes().weak()) {
                 Tone::Bad
             } else {
                 Tone::Plain
@@ -711,10 +711,26 @@ impl<W: Write> Table<W> {
             ]);
         }
         g.render(p, o);
+        for r in rows {
+            if let (Some(can), Some(offered)) = (r.server_supports, r.max_offered) {
+                let _ = writeln!(
+                    o,
+                    "  {} {} → {}: the server supports {can} (its downgrade sentinel); the client \
+                     offered at most {offered}",
+                    p.paint(Tone::Warn, "*"),
+                    r.client,
+                    r.server
+                );
+            }
+        }
     }
 
     fn legacy(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
-        h(o, "Legacy: connections below TLS 1.2 or with 3DES");
+        h(
+            o,
+            "Legacy: connections below TLS 1.2 or with a weak suite (3DES, RC4, NULL, EXPORT, \
+             anonymous, DES), most connections first",
+        );
         if m.legacy.is_empty() {
             return none(o, p);
         }
