@@ -157,6 +157,11 @@ impl Handshake {
         self.completed
     }
 
+    /// The cipher suite the ServerHello chose.
+    pub fn cipher(&self) -> Option<CipherSuite> {
+        self.server_hello.as_ref().and_then(|sh| sh.cipher)
+    }
+
     /// A fatal cleartext alert was seen.
     pub fn is_fatal(&self) -> bool {
         self.fatal

@@ -17,7 +17,8 @@
 //! as nothing more can be learnt: the handshake is settled, or neither
 //! direction can be read any further. A SQL Server (TDS) connection is
 //! followed a little longer, until its login was answered and the client
-//! went on, or the connection closed ([`LoginWatch`]).
+//! went on, or the connection closed ([`LoginWatch`]); a session with a
+//! NULL-encryption suite to its end (its alerts stay readable).
 
 use super::handshake::{Ending, Handshake};
 use super::record::{ConnectionRecord, End, Outcome};
@@ -89,6 +90,11 @@ impl Sink for Feed<'_> {
     }
 }
 
+/// A suite whose records are not encrypted (TLS_RSA_WITH_NULL_SHA256, ...).
+fn is_null_encryption(c: crate::tls::cipher::CipherSuite) -> bool {
+    c.classes().0 & crate::tls::suites::NULL_CIPHER != 0
+}
+
 /// What a segment changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Step {
@@ -105,6 +111,8 @@ pub struct TcpTracker {
     handshake: Handshake,
     /// The scanners were told that this is TLS 1.3.
     tls13: bool,
+    /// The scanners were told that a NULL-encryption suite was chosen.
+    null_cipher: bool,
     reset_by: Option<Side>,
     cut: bool,
     events: Vec<Event>,
@@ -129,6 +137,7 @@ impl TcpTracker {
             dirs: [dir(), dir()],
             handshake: Handshake::default(),
             tls13: false,
+            null_cipher: false,
             reset_by: None,
             cut: false,
             events: Vec::new(),
@@ -238,6 +247,12 @@ impl TcpTracker {
                     d.scanner.set_tls13();
                 }
             }
+            if !self.null_cipher && self.handshake.cipher().is_some_and(is_null_encryption) {
+                self.null_cipher = true;
+                for d in &mut self.dirs {
+                    d.scanner.set_null_cipher();
+                }
+            }
         }
         let opened = if had_order {
             None
@@ -270,7 +285,10 @@ impl TcpTracker {
         let settled = self.handshake.is_settled() || self.dirs.iter().all(Direction::is_stopped);
         // TDS: the login's answer is still to come.
         let login_pending = self.tds && !self.login.is_over() && !self.handshake.is_fatal();
-        settled && !login_pending
+        // A NULL-encryption session's later alerts are cleartext: follow it
+        // to its end, as for any handshake that is not over.
+        let readable = self.null_cipher && !self.handshake.is_fatal();
+        settled && !login_pending && !readable
     }
 
     fn is_client(&self, side: Side) -> bool {

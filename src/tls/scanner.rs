@@ -50,8 +50,14 @@ pub struct Scanner {
     /// record's alerts are readable.
     alert: Partial<2>,
     alert_clear: bool,
+    /// This alert record is a NULL-cipher one: its first alert is clear,
+    /// the rest is its MAC.
+    alert_then_mac: bool,
     after_ccs: bool,
     tls13: bool,
+    /// A NULL-encryption suite was negotiated: records after
+    /// ChangeCipherSpec are plaintext followed by a MAC.
+    null_cipher: bool,
 }
 
 impl Scanner {
@@ -66,8 +72,10 @@ impl Scanner {
             sslv2: Sslv2Reader::default(),
             alert: Partial::default(),
             alert_clear: false,
+            alert_then_mac: false,
             after_ccs: false,
             tls13: false,
+            null_cipher: false,
         }
     }
 
@@ -80,6 +88,13 @@ impl Scanner {
     /// (RFC 8446 §5; encrypted records are application_data).
     pub fn set_tls13(&mut self) {
         self.tls13 = true;
+    }
+
+    /// A NULL-encryption suite was negotiated (TLS_RSA_WITH_NULL_SHA256,
+    /// ...): alerts after ChangeCipherSpec are readable, each record one
+    /// alert and its MAC (RFC 5246 §6.2.3.1).
+    pub fn set_null_cipher(&mut self) {
+        self.null_cipher = true;
     }
 
     /// A hello has begun and not ended: its remaining bytes never came.
@@ -199,8 +214,10 @@ impl Scanner {
             CT_ALERT => {
                 // RFC 5246 §7.2: a cleartext alert is two bytes; after this
                 // side's ChangeCipherSpec (TLS <= 1.2) alerts are encrypted.
+                let protected = self.after_ccs && !self.tls13;
+                self.alert_then_mac = protected && self.null_cipher && len >= 2;
                 let encrypted =
-                    (self.after_ccs && !self.tls13) || len % 2 != 0 || len == 0 || len > 8;
+                    !self.alert_then_mac && (protected || len % 2 != 0 || len == 0 || len > 8);
                 self.alert_clear = !encrypted;
                 self.alert.clear();
                 if encrypted {
@@ -224,6 +241,10 @@ impl Scanner {
                     body = rest;
                     if let Some([level, description]) = alert {
                         out.push(Event::Alert { level, description });
+                        if self.alert_then_mac {
+                            self.alert_clear = false;
+                            break;
+                        }
                     }
                 }
             }
