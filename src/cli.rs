@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{Config, LIVE_NEEDS_FEATURE, LiveConfig};
+use crate::analysis::readiness::{DenyClass, Policy, Preset};
+use crate::config::{Config, LIVE_NEEDS_FEATURE, LiveConfig, RunPolicy};
 use crate::error::Error;
 use crate::report::Format;
 use crate::time::Duration;
+use crate::tls::cipher::Classes;
 use crate::tls::version::Version;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -104,6 +106,19 @@ pub struct Args {
     /// if there are any.
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub min_version: Option<Version>,
+
+    /// Judge readiness by a service's setting, and exit with status 1 when
+    /// a connection falls short of it: entra (TLS 1.2+, no 3DES or other
+    /// weak suite), azure-storage (minimumTlsVersion TLS1_2), azure-sql
+    /// (Minimal TLS Version 1.2). --min-version overrides its minimum.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub policy: Option<Preset>,
+
+    /// Cipher classes the policy denies besides its own (repeat or
+    /// comma-separate): 3des, rc4, null, export, anon, des, cbc, weak. Makes
+    /// the policy a gate (exit status 1), as --policy does.
+    #[arg(long, value_enum, value_name = "CLASS", value_delimiter = ',')]
+    pub deny_cipher: Vec<DenyClass>,
 
     /// Most flows tracked at once; the least recently active is evicted
     /// (and counted) beyond it.
@@ -377,6 +392,20 @@ impl Args {
             format: self.format,
             output: self.output,
             min_version: self.min_version,
+            policy: {
+                let explicit = self.policy.is_some() || !self.deny_cipher.is_empty();
+                let mut p = self.policy.map_or_else(Policy::default, Policy::preset);
+                if let Some(min) = self.min_version {
+                    p.min_version = min;
+                }
+                for d in &self.deny_cipher {
+                    p.deny = Classes(p.deny.0 | d.classes().0);
+                }
+                RunPolicy {
+                    policy: p,
+                    gate: explicit,
+                }
+            },
             max_flows: self.max_flows,
             max_handshake_bytes: self.max_handshake_bytes,
             max_buffered_bytes: self.max_buffered_bytes,

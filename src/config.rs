@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::analysis::readiness::Policy;
 use crate::report::Format;
 use crate::time::Duration;
 use crate::tls::version::Version;
@@ -11,6 +12,15 @@ use crate::tls::version::Version;
 pub const LIVE_NEEDS_FEATURE: &str = "live capture (-i, -D) needs the cargo feature `live` and \
     libpcap: `apt-get install libpcap-dev && cargo install --path . --features live`";
 
+/// The policy of a run: readiness is always judged by it; with `--policy`
+/// or `--deny-cipher` a connection that falls short of it (the client
+/// cannot, or the server held it back) makes the exit status 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunPolicy {
+    pub policy: Policy,
+    pub gate: bool,
+}
+
 /// A validated run configuration (see `cli`).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -18,6 +28,8 @@ pub struct Config {
     pub format: Format,
     pub output: Option<PathBuf>,
     pub min_version: Option<Version>,
+    /// The policy readiness is judged by, and whether it is a gate.
+    pub policy: RunPolicy,
     pub max_flows: usize,
     pub max_handshake_bytes: usize,
     /// Bytes all flows may hold at once (out-of-order segments and partial
@@ -76,6 +88,7 @@ impl Default for Config {
             format: Format::Table,
             output: None,
             min_version: None,
+            policy: RunPolicy::default(),
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
             max_buffered_bytes: 256 << 20,

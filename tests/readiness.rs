@@ -200,3 +200,106 @@ fn a_legacy_row_says_when_the_server_could_do_better() {
         "{table}"
     );
 }
+
+fn summary_with(args: &[&str], name: &str) -> (Value, Option<i32>) {
+    let path = fixture(name);
+    let mut all: Vec<&str> = vec!["--format", "summary-json"];
+    all.extend(args);
+    all.push(path.to_str().unwrap());
+    let out = tlssniff(all);
+    (
+        serde_json::from_str(&stdout(&out)).unwrap(),
+        out.status.code(),
+    )
+}
+
+fn verdict_of(s: &Value, ip: &str) -> String {
+    s["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["ip"] == ip)
+        .map(|c| c["readiness"]["verdict"].as_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn presets_mirror_their_settings_and_are_gates() {
+    // 10.66.26.107 negotiates 3DES at TLS 1.2: held back under Entra's
+    // rule, fine under Azure SQL's, which names a version only.
+    let (default, code) = summary_with(&[], "demo.pcapng");
+    assert_eq!(verdict_of(&default, "10.66.26.107"), "held_back");
+    assert_eq!(code, Some(0), "without a policy flag readiness is no gate");
+    let (entra, code) = summary_with(&["--policy", "entra"], "demo.pcapng");
+    assert_eq!(
+        entra["readiness"]["policy"],
+        "TLS ≥ 1.2, no 3DES or other weak suites"
+    );
+    assert_eq!(verdict_of(&entra, "10.66.26.107"), "held_back");
+    assert_eq!(code, Some(1));
+    let (sql, _) = summary_with(&["--policy", "azure-sql"], "demo.pcapng");
+    assert_eq!(sql["readiness"]["policy"], "TLS ≥ 1.2");
+    assert_eq!(verdict_of(&sql, "10.66.26.107"), "ready");
+    assert_eq!(verdict_of(&sql, "10.66.26.105"), "will_break");
+    let (_, code) = summary_with(&["--policy", "azure-storage"], "tls13.pcap");
+    assert_eq!(code, Some(0), "nothing falls short in tls13.pcap");
+}
+
+#[test]
+fn a_denied_class_is_added_to_the_policy() {
+    let (s, code) = summary_with(&["--deny-cipher", "cbc"], "tls11.pcap");
+    assert_eq!(
+        s["readiness"]["policy"],
+        "TLS ≥ 1.2, no 3DES or other weak suites, no CBC"
+    );
+    assert_eq!(s["readiness"]["deny"].as_array().unwrap().len(), 7);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn weak_suites_at_tls_1_2_are_legacy_and_judged() {
+    // weak-suites-tls12.pcap (GnuTLS): RC4 chosen by the server for a
+    // client offering TLS 1.3; a client offering only a NULL suite; a
+    // normal ECDHE connection.
+    let (s, _) = summary_with(&[], "weak-suites-tls12.pcap");
+    let ciphers: Vec<&str> = s["legacy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cipher"].as_str().unwrap())
+        .collect();
+    assert_eq!(ciphers.len(), 2, "{ciphers:?}");
+    assert!(ciphers.contains(&"TLS_RSA_WITH_RC4_128_SHA"), "{ciphers:?}");
+    assert!(ciphers.contains(&"TLS_RSA_WITH_NULL_SHA256"), "{ciphers:?}");
+    assert_eq!(verdict_of(&s, "10.66.48.2"), "mixed");
+    let verdicts: Vec<(u64, &str)> = s["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["port"].as_u64().unwrap(),
+                r["readiness"]["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(verdicts.contains(&(443, "legacy_only")), "{verdicts:?}");
+    assert!(verdicts.contains(&(8443, "accepts_legacy")), "{verdicts:?}");
+    assert!(verdicts.contains(&(9443, "ready")), "{verdicts:?}");
+}
+
+#[test]
+fn a_null_cipher_session_keeps_its_alerts_readable() {
+    let recs = jsonl(&tlssniff([
+        "--format",
+        "jsonl",
+        fixture("weak-suites-tls12.pcap").to_str().unwrap(),
+    ]));
+    let null = recs
+        .iter()
+        .find(|r| r["cipher"] == "TLS_RSA_WITH_NULL_SHA256")
+        .unwrap();
+    // The server's close_notify after the exchange, readable as tshark reads it.
+    assert_eq!(null["alerts"][0]["description"], "close_notify", "{null}");
+    assert_eq!(null["outcome"], "established", "{null}");
+}

@@ -303,10 +303,10 @@ pub struct Aggregator {
 impl Aggregator {
     /// An empty aggregate whose tables (and fallback list) hold at most
     /// `max_rows` rows each.
-    pub fn new(min_version: Option<Version>, max_rows: usize) -> Aggregator {
+    pub fn new(min_version: Option<Version>, policy: Policy, max_rows: usize) -> Aggregator {
         Aggregator {
             min_version,
-            policy: min_version.map_or_else(Policy::default, Policy::with_min),
+            policy,
             totals: Mutex::new(Totals::default()),
             clients: Rows::new(max_rows),
             servers: Rows::new(max_rows),
@@ -642,7 +642,7 @@ mod tests {
     /// its row lists a bounded number of symptoms and counts the rest.
     #[test]
     fn login_errors_from_the_wire_do_not_grow_a_sql_server_row() {
-        let agg = Aggregator::new(None, 100);
+        let agg = Aggregator::new(None, Policy::default(), 100);
         for i in 0..1_000u32 {
             let mut rec = test_record(u64::from(i));
             rec.tds = Some(Box::new(crate::analysis::tds::TdsInfo {
@@ -666,7 +666,7 @@ mod tests {
     /// and the latency histograms do not grow with them.
     #[test]
     fn garbage_versions_do_not_grow_rows_or_histograms() {
-        let agg = Aggregator::new(None, 100);
+        let agg = Aggregator::new(None, Policy::default(), 100);
         for i in 0..5_000u16 {
             let mut rec = test_record(u64::from(i));
             rec.outcome = Outcome::Established;

@@ -30,7 +30,7 @@ pub struct Policy {
 }
 
 /// The weak classes: 3DES, RC4, NULL, EXPORT, anonymous, DES.
-const WEAK: Classes = Classes(
+pub const WEAK: Classes = Classes(
     suites::THREE_DES
         | suites::RC4
         | suites::NULL_CIPHER
@@ -51,6 +51,18 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// A named preset (see `Preset`).
+    pub fn preset(p: Preset) -> Policy {
+        match p {
+            Preset::Entra => Policy::default(),
+            // Both settings name a version and nothing else.
+            Preset::AzureStorage | Preset::AzureSql => Policy {
+                min_version: Version::TLS12,
+                deny: Classes(0),
+            },
+        }
+    }
+
     /// The default policy with another minimum version.
     pub fn with_min(min_version: Version) -> Policy {
         Policy {
@@ -70,12 +82,13 @@ impl Policy {
             Some(number) => format!("TLS ≥ {number}"),
             None => format!("≥ {min}"),
         };
-        if self.deny == WEAK {
+        let mut rest = self.deny;
+        if rest.0 & WEAK.0 == WEAK.0 {
             s.push_str(", no 3DES or other weak suites");
-        } else {
-            for label in self.deny.labels() {
-                let _ = write!(s, ", no {label}");
-            }
+            rest = Classes(rest.0 & !WEAK.0);
+        }
+        for label in rest.labels() {
+            let _ = write!(s, ", no {label}");
         }
         s
     }
@@ -83,6 +96,49 @@ impl Policy {
     /// The denied classes' names.
     pub fn denied(&self) -> Vec<&'static str> {
         self.deny.labels().collect()
+    }
+}
+
+/// The services whose setting a policy can mirror.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// Microsoft Entra ID: TLS 1.2 or later, no 3DES (TLS 1.0/1.1 and 3DES
+    /// retired), and so no other weak suite.
+    Entra,
+    /// Azure Storage `minimumTlsVersion: TLS1_2`: the version only.
+    AzureStorage,
+    /// Azure SQL Database / Managed Instance "Minimal TLS Version" 1.2: the
+    /// version only.
+    AzureSql,
+}
+
+/// A cipher class a policy can deny (`--deny-cipher`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DenyClass {
+    #[value(name = "3des")]
+    TripleDes,
+    Rc4,
+    Null,
+    Export,
+    Anon,
+    Des,
+    Cbc,
+    /// All of 3des, rc4, null, export, anon, des.
+    Weak,
+}
+
+impl DenyClass {
+    pub fn classes(self) -> Classes {
+        Classes(match self {
+            DenyClass::TripleDes => suites::THREE_DES,
+            DenyClass::Rc4 => suites::RC4,
+            DenyClass::Null => suites::NULL_CIPHER,
+            DenyClass::Export => suites::EXPORT,
+            DenyClass::Anon => suites::ANONYMOUS,
+            DenyClass::Des => suites::DES,
+            DenyClass::Cbc => suites::CBC,
+            DenyClass::Weak => WEAK.0,
+        })
     }
 }
 

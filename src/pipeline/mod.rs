@@ -69,7 +69,8 @@ pub static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 pub enum Verdict {
     /// Everything read; no policy violation.
     Clean,
-    /// `--min-version` found connections that would be rejected.
+    /// `--min-version` found connections that would be rejected, or
+    /// `--policy` / `--deny-cipher` ones that fall short of the policy.
     PolicyViolations,
     /// An input could not be read.
     InputErrors,
@@ -210,7 +211,7 @@ fn worker_name(id: usize) -> String {
 /// Runs the analysis over every input and writes the report.
 pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let mut report = make_report(cfg)?;
-    let aggregator = Aggregator::new(cfg.min_version, cfg.max_rows);
+    let aggregator = Aggregator::new(cfg.min_version, cfg.policy.policy, cfg.max_rows);
     let oerr = output_error(cfg);
     let threads = cfg.threads.max(1);
     let limits = FlowLimits {
@@ -389,7 +390,10 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     }
     Ok(if !errors.is_empty() {
         Verdict::InputErrors
-    } else if summary.totals.below_min > 0 {
+    } else if summary.totals.below_min > 0
+        || cfg.policy.gate
+            && summary.totals.readiness.client_cannot + summary.totals.readiness.held_back > 0
+    {
         Verdict::PolicyViolations
     } else {
         Verdict::Clean
