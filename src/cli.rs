@@ -120,6 +120,13 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "CLASS", value_delimiter = ',')]
     pub deny_cipher: Vec<DenyClass>,
 
+    /// A time series in summary-json (and a line per bucket of legacy
+    /// traffic in the table): connections by negotiated version, legacy
+    /// connections, failures and clients below the policy per bucket of
+    /// capture time, e.g. 15m, 1h, 1d (s, m, h, d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_bucket)]
+    pub bucket: Option<Duration>,
+
     /// Most flows tracked at once; the least recently active is evicted
     /// (and counted) beyond it.
     #[arg(long, value_name = "N", default_value_t = 100_000, allow_negative_numbers = true, value_parser = positive::<usize>)]
@@ -257,6 +264,24 @@ fn snaplen(s: &str) -> Result<i32, String> {
             }
             Ok(n)
         }
+    }
+}
+
+/// `15m`, `1h`, `1d`, `30s`: a bucket width of at least one second.
+fn parse_bucket(s: &str) -> Result<Duration, String> {
+    let bad = || format!("bad bucket {s:?}: a number and s, m, h or d (15m, 1h, 1d)");
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(secs) {
+        Some(total) if total > 0 => Ok(Duration::from_secs(total)),
+        _ => Err(bad()),
     }
 }
 
@@ -406,6 +431,7 @@ impl Args {
                     gate: explicit,
                 }
             },
+            bucket: self.bucket,
             max_flows: self.max_flows,
             max_handshake_bytes: self.max_handshake_bytes,
             max_buffered_bytes: self.max_buffered_bytes,

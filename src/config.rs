@@ -30,6 +30,8 @@ pub struct Config {
     pub min_version: Option<Version>,
     /// The policy readiness is judged by, and whether it is a gate.
     pub policy: RunPolicy,
+    /// The width of summary-json's time buckets, if any.
+    pub bucket: Option<Duration>,
     pub max_flows: usize,
     pub max_handshake_bytes: usize,
     /// Bytes all flows may hold at once (out-of-order segments and partial
@@ -89,6 +91,7 @@ impl Default for Config {
             output: None,
             min_version: None,
             policy: RunPolicy::default(),
+            bucket: None,
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
             max_buffered_bytes: 256 << 20,

@@ -282,6 +282,11 @@ fn nonsense_arguments_are_refused() {
             "must be at least 1048576",
         ),
         (&["--threads", "two"], "must be a whole number"),
+        (&["--bucket", "0s"], "bad bucket \"0s\""),
+        (&["--bucket", "1x"], "a number and s, m, h or d"),
+        (&["--bucket", "h"], "bad bucket"),
+        (&["--policy", "pci"], "invalid value 'pci' for '--policy <NAME>'"),
+        (&["--deny-cipher", "rc5"], "possible values: 3des, rc4"),
     ] {
         let mut all = args.to_vec();
         all.push(cap);

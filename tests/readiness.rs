@@ -303,3 +303,52 @@ fn a_null_cipher_session_keeps_its_alerts_readable() {
     assert_eq!(null["alerts"][0]["description"], "close_notify", "{null}");
     assert_eq!(null["outcome"], "established", "{null}");
 }
+
+#[test]
+fn buckets_partition_the_connections_by_capture_time_for_any_threads() {
+    let run = |threads: &str| {
+        stdout(&tlssniff([
+            "--format",
+            "summary-json",
+            "--bucket",
+            "5s",
+            "--threads",
+            threads,
+            fixture("demo.pcapng").to_str().unwrap(),
+        ]))
+    };
+    let one = run("1");
+    assert_eq!(one, run("3"), "buckets differ between --threads 1 and 3");
+    let s: Value = serde_json::from_str(&one).unwrap();
+    let b = &s["buckets"];
+    assert_eq!(b["width_secs"], 5);
+    let series = b["series"].as_array().unwrap();
+    assert!(series.len() >= 4, "{series:?}");
+    let sum = |k: &str| series.iter().map(|r| r[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("connections"), s["connections"].as_u64().unwrap());
+    assert_eq!(
+        sum("legacy"),
+        s["totals"]["legacy_connections"].as_u64().unwrap()
+    );
+    for r in series {
+        let start = r["start"].as_str().unwrap();
+        // aligned to the width: seconds divisible by 5, no fraction
+        assert!(
+            start.ends_with("0.000000Z") || start.ends_with("5.000000Z"),
+            "{start}"
+        );
+    }
+    assert!(
+        series
+            .windows(2)
+            .all(|w| w[0]["start"].as_str() < w[1]["start"].as_str()),
+        "in time order"
+    );
+    let without: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        fixture("demo.pcapng").to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert!(without.get("buckets").is_none());
+}

@@ -146,6 +146,24 @@ pub struct FailureKey {
     pub reason: FailureReason,
 }
 
+/// Most clients below the policy remembered per time bucket.
+const MAX_CLIENTS_PER_BUCKET: usize = 1024;
+
+/// One bucket of capture time (`--bucket`).
+#[derive(Clone, Debug, Default)]
+pub struct BucketStats {
+    pub connections: u64,
+    pub versions: VersionMix,
+    pub legacy: u64,
+    pub failed: u64,
+    /// Connections below the policy: the client cannot, or was held back.
+    pub below_policy: u64,
+    /// Their clients (at most `MAX_CLIENTS_PER_BUCKET`; `more_clients`
+    /// counts connections of the others).
+    pub clients_below: BTreeSet<IpAddr>,
+    pub more_clients: u64,
+}
+
 /// Handshake latency per negotiated version (microseconds).
 #[derive(Clone, Default)]
 pub struct Latency {
@@ -192,6 +210,10 @@ pub struct Totals {
     /// Connections against the policy.
     pub readiness: Tally,
     pub latency: Latency,
+    /// `--bucket`: per bucket index (capture seconds / width).
+    pub buckets: BTreeMap<u64, BucketStats>,
+    /// Connections whose bucket found the series full (`--max-rows`).
+    pub unlisted_buckets: u64,
 }
 
 /// Connections (or retries) that every total counts but a full table could
@@ -287,6 +309,8 @@ impl<K: Eq + std::hash::Hash + Ord + Clone, V: Default + Clone> Rows<K, V> {
 pub struct Aggregator {
     min_version: Option<Version>,
     policy: Policy,
+    /// The width of a time bucket, in seconds.
+    bucket_secs: Option<u64>,
     totals: Mutex<Totals>,
     clients: Rows<IpAddr, ClientStats>,
     servers: Rows<Endpoint, ServerStats>,
@@ -303,10 +327,16 @@ pub struct Aggregator {
 impl Aggregator {
     /// An empty aggregate whose tables (and fallback list) hold at most
     /// `max_rows` rows each.
-    pub fn new(min_version: Option<Version>, policy: Policy, max_rows: usize) -> Aggregator {
+    pub fn new(
+        min_version: Option<Version>,
+        policy: Policy,
+        bucket: Option<crate::time::Duration>,
+        max_rows: usize,
+    ) -> Aggregator {
         Aggregator {
             min_version,
             policy,
+            bucket_secs: bucket.map(|d| (d.0 / 1_000_000_000).max(1)),
             totals: Mutex::new(Totals::default()),
             clients: Rows::new(max_rows),
             servers: Rows::new(max_rows),
@@ -379,6 +409,30 @@ impl Aggregator {
             }
             if let (Some(v), Some(d)) = (row_version, rec.handshake) {
                 t.latency.record(v, d.as_micros());
+            }
+            if let Some(width) = self.bucket_secs {
+                let key = rec.ts.secs() / width;
+                let room = t.buckets.len() < self.max_rows;
+                match t.buckets.entry(key) {
+                    std::collections::btree_map::Entry::Vacant(_) if !room => {
+                        t.unlisted_buckets += 1;
+                    }
+                    e => {
+                        let b = e.or_default();
+                        b.connections += 1;
+                        *b.versions.entry(row_version).or_default() += 1;
+                        b.legacy += count(legacy);
+                        b.failed += count(failed);
+                        if matches!(class, Class::ClientCannot | Class::HeldBack) {
+                            b.below_policy += 1;
+                            if b.clients_below.len() < MAX_CLIENTS_PER_BUCKET {
+                                b.clients_below.insert(rec.client.ip);
+                            } else if !b.clients_below.contains(&rec.client.ip) {
+                                b.more_clients += 1;
+                            }
+                        }
+                    }
+                }
             }
         }
         self.clients.record(rec.client.ip, |c| {
@@ -523,6 +577,7 @@ impl Aggregator {
         Summary {
             min_version: self.min_version,
             policy: self.policy,
+            bucket_secs: self.bucket_secs,
             totals: self.totals.into_inner().unwrap_or_else(|e| e.into_inner()),
             clients: self.clients.into_sorted(),
             servers: self.servers.into_sorted(),
@@ -544,6 +599,7 @@ impl Aggregator {
         Summary {
             min_version: self.min_version,
             policy: self.policy,
+            bucket_secs: self.bucket_secs,
             totals: self.totals().clone(),
             clients: self.clients.sorted(),
             servers: self.servers.sorted(),
@@ -569,6 +625,8 @@ pub struct Summary {
     pub min_version: Option<Version>,
     /// The policy the readiness verdicts judge by.
     pub policy: Policy,
+    /// `--bucket`'s width in seconds.
+    pub bucket_secs: Option<u64>,
     pub totals: Totals,
     pub clients: Vec<(IpAddr, ClientStats)>,
     pub servers: Vec<(Endpoint, ServerStats)>,
@@ -642,7 +700,7 @@ mod tests {
     /// its row lists a bounded number of symptoms and counts the rest.
     #[test]
     fn login_errors_from_the_wire_do_not_grow_a_sql_server_row() {
-        let agg = Aggregator::new(None, Policy::default(), 100);
+        let agg = Aggregator::new(None, Policy::default(), None, 100);
         for i in 0..1_000u32 {
             let mut rec = test_record(u64::from(i));
             rec.tds = Some(Box::new(crate::analysis::tds::TdsInfo {
@@ -666,7 +724,7 @@ mod tests {
     /// and the latency histograms do not grow with them.
     #[test]
     fn garbage_versions_do_not_grow_rows_or_histograms() {
-        let agg = Aggregator::new(None, Policy::default(), 100);
+        let agg = Aggregator::new(None, Policy::default(), None, 100);
         for i in 0..5_000u16 {
             let mut rec = test_record(u64::from(i));
             rec.outcome = Outcome::Established;

@@ -211,7 +211,7 @@ fn worker_name(id: usize) -> String {
 /// Runs the analysis over every input and writes the report.
 pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let mut report = make_report(cfg)?;
-    let aggregator = Aggregator::new(cfg.min_version, cfg.policy.policy, cfg.max_rows);
+    let aggregator = Aggregator::new(cfg.min_version, cfg.policy.policy, cfg.bucket, cfg.max_rows);
     let oerr = output_error(cfg);
     let threads = cfg.threads.max(1);
     let limits = FlowLimits {

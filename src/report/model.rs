@@ -365,6 +365,56 @@ impl ReadinessModel {
     }
 }
 
+/// One bucket of capture time.
+#[derive(Serialize)]
+pub struct BucketRow {
+    #[serde(serialize_with = "shown")]
+    pub start: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub end: Timestamp,
+    pub connections: u64,
+    pub versions: Mix,
+    pub legacy: u64,
+    pub failed: u64,
+    pub below_policy: u64,
+    /// Distinct clients of `below_policy` (counted up to 1024, then each
+    /// further connection of another client).
+    pub clients_below_policy: u64,
+}
+
+/// `--bucket`: the time series.
+#[derive(Serialize)]
+pub struct BucketsModel {
+    pub width_secs: u64,
+    pub series: Vec<BucketRow>,
+    /// Connections whose bucket did not fit (`--max-rows` buckets).
+    pub unlisted_connections: u64,
+}
+
+impl BucketsModel {
+    fn new(width: u64, t: &crate::analysis::aggregate::Totals) -> Self {
+        let at = |k: u64| Timestamp::from_parts(k.saturating_mul(width), 0);
+        BucketsModel {
+            width_secs: width,
+            series: t
+                .buckets
+                .iter()
+                .map(|(k, b)| BucketRow {
+                    start: at(*k),
+                    end: at(k.saturating_add(1)),
+                    connections: b.connections,
+                    versions: Mix::of(&b.versions),
+                    legacy: b.legacy,
+                    failed: b.failed,
+                    below_policy: b.below_policy,
+                    clients_below_policy: b.clients_below.len() as u64 + b.more_clients,
+                })
+                .collect(),
+            unlisted_connections: t.unlisted_buckets,
+        }
+    }
+}
+
 /// A client's or a server's connections against the policy, and its
 /// verdict.
 #[derive(Serialize)]
@@ -848,6 +898,10 @@ pub struct Model<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sql_servers: Vec<SqlServerRow>,
     pub latency_ms: LatencyModel,
+    /// `--bucket`: connections, legacy, failures and clients below the
+    /// policy per bucket of capture time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<BucketsModel>,
     pub fallbacks: Vec<FallbackRow<'a>>,
     pub warnings: &'a [String],
     /// Offered and negotiated 3DES, for the cipher section.
@@ -951,6 +1005,7 @@ impl<'a> Model<'a> {
                 .map(|(ep, st)| SqlServerRow::new(*ep, st))
                 .collect(),
             latency_ms: LatencyModel(latency),
+            buckets: s.bucket_secs.map(|w| BucketsModel::new(w, t)),
             fallbacks: s.fallbacks.iter().map(FallbackRow::from).collect(),
             warnings,
             offers_3des: t.offers_3des,

@@ -224,6 +224,16 @@ fn span(a: Timestamp, b: Timestamp) -> String {
 }
 
 /// `2026-11-21 23:01:42`
+/// `1h`, `15m`, `1d`, `90s`.
+fn width_label(secs: u64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 fn when(t: Timestamp) -> String {
     let s = t.to_string();
     s.get(..19).unwrap_or(&s).replace('T', " ")
@@ -335,6 +345,7 @@ impl<W: Write> Table<W> {
             self.failures(&mut o, &p, m, &h);
             self.fallbacks(&mut o, &p, m, &h);
             self.policy(&mut o, &p, m, &h);
+            self.buckets(&mut o, &p, m, &h);
             self.latency(&mut o, m, &h);
         }
         if !m.warnings.is_empty() {
@@ -869,6 +880,63 @@ impl<W: Write> Table<W> {
         let lim = self.limit(policy.violations.len());
         self.usage_grid(&policy.violations[..lim.shown], p, o);
         lim.note(o, "rows");
+    }
+
+    /// `--bucket`: a line per bucket of capture time, for legacy traffic.
+    fn buckets(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+        let Some(b) = &m.buckets else { return };
+        h(
+            o,
+            &format!(
+                "Legacy over time ({} buckets, capture time UTC)",
+                width_label(b.width_secs)
+            ),
+        );
+        let lim = self.limit(b.series.len());
+        let mut g = Grid::new(&[
+            ("FROM", false),
+            ("CONNS", true),
+            ("LEGACY", true),
+            ("SHARE", true),
+            ("BELOW POLICY", true),
+            ("CLIENTS", true),
+            ("FAILED", true),
+            ("", false),
+        ]);
+        // The latest buckets when not all fit: what changed lately matters.
+        let skip = b.series.len() - lim.shown;
+        for r in b.series.iter().skip(skip) {
+            let share = if r.connections > 0 {
+                r.legacy as f64 / r.connections as f64
+            } else {
+                0.0
+            };
+            let tone = if r.legacy > 0 { Tone::Warn } else { Tone::Good };
+            g.row(vec![
+                when(r.start).into(),
+                r.connections.to_string().into(),
+                Cell::new(r.legacy.to_string(), tone),
+                pct(r.legacy, r.connections).into(),
+                r.below_policy.to_string().into(),
+                r.clients_below_policy.to_string().into(),
+                r.failed.to_string().into(),
+                Cell::new("█".repeat((share * 20.0).round() as usize), tone),
+            ]);
+        }
+        g.render(p, o);
+        if skip > 0 {
+            let _ = writeln!(
+                o,
+                "  … {skip} earlier buckets (--top 0 shows all; --format summary-json lists them)"
+            );
+        }
+        if b.unlisted_connections > 0 {
+            let _ = writeln!(
+                o,
+                "  {} connections fell in buckets beyond --max-rows and are in no bucket",
+                b.unlisted_connections
+            );
+        }
     }
 
     fn latency(&self, o: &mut String, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
