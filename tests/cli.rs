@@ -285,7 +285,10 @@ fn nonsense_arguments_are_refused() {
         (&["--bucket", "0s"], "bad bucket \"0s\""),
         (&["--bucket", "1x"], "a number and s, m, h or d"),
         (&["--bucket", "h"], "bad bucket"),
-        (&["--policy", "pci"], "invalid value 'pci' for '--policy <NAME>'"),
+        (
+            &["--policy", "pci"],
+            "invalid value 'pci' for '--policy <NAME>'",
+        ),
         (&["--deny-cipher", "rc5"], "possible values: 3des, rc4"),
     ] {
         let mut all = args.to_vec();

@@ -40,9 +40,11 @@ LEVELS = {"warning": 1, "fatal": 2}
 # or reset before it completed) and incomplete (the capture does not show the end);
 # "alert" is any fatal cleartext alert, also one that only answers the other side's
 # close after the ServerHello (tlssniff: aborted).
+# A capture with one direction only (nothing from the server, not even an ACK)
+# is one_sided in tlssniff: tshark calls it reset or no_server_hello.
 OUTCOMES = {"negotiated": {"established", "aborted", "incomplete"},
-            "alert": {"rejected", "aborted"}, "reset": {"reset"},
-            "no_server_hello": {"no_response", "incomplete"}}
+            "alert": {"rejected", "aborted"}, "reset": {"reset", "one_sided"},
+            "no_server_hello": {"no_response", "incomplete", "one_sided"}}
 SUITE_LINE = re.compile(r'\(\s*0x([0-9A-Fa-f]+)\s*,\s*"([A-Za-z0-9_]+)"')
 
 

@@ -304,8 +304,11 @@ fn flood(flows: u32, first: &[u8], args: &[&str]) -> (Value, String, Duration) {
         );
         let ts = 1_795_000_000 + i / 10_000;
         let usec = (i % 10_000) * 100;
+        // The server answers the SYN (its SYN-ACK: the capture holds both
+        // directions), then never again.
         for frame in [
             crate::util::tcp_frame(client, SERVER, 100, 0, "S", &[]),
+            crate::util::tcp_frame(SERVER, client, 7_000, 101, "SA", &[]),
             crate::util::tcp_frame(client, SERVER, 101, 1, "AP", first),
         ] {
             capture.packet(ts, usec, &frame);
@@ -313,7 +316,7 @@ fn flood(flows: u32, first: &[u8], args: &[&str]) -> (Value, String, Duration) {
     }
     let (v, err) = capture.finish();
     let elapsed = started.elapsed();
-    assert_eq!(v["capture"]["packets"].as_u64(), Some(2 * u64::from(flows)));
+    assert_eq!(v["capture"]["packets"].as_u64(), Some(3 * u64::from(flows)));
     (v, err, elapsed)
 }
 
@@ -516,6 +519,8 @@ fn a_connection_that_never_ends_does_not_hold_back_every_later_record() {
     file.write_all(&pcap_bytes(1, &[])).unwrap();
     let silent = ([10, 66, 9, 9], 40_000);
     let mut stuck = vec![crate::util::tcp_frame(silent, SERVER, 7, 0, "S", &[])];
+    // The server accepts the connection (SYN-ACK), then stays silent.
+    stuck.push(crate::util::tcp_frame(SERVER, silent, 500, 8, "SA", &[]));
     stuck.push(crate::util::tcp_frame(silent, SERVER, 8, 1, "AP", &hello));
     let stuck: Vec<Rec> = stuck
         .into_iter()

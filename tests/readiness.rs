@@ -352,3 +352,48 @@ fn buckets_partition_the_connections_by_capture_time_for_any_threads() {
     .unwrap();
     assert!(without.get("buckets").is_none());
 }
+
+/// The TCP destination port of an Ethernet/IPv4 frame.
+fn dst_port(frame: &[u8]) -> Option<u16> {
+    let ihl = usize::from(frame.get(14)? & 0x0f) * 4;
+    let at = 14 + ihl + 2;
+    Some(u16::from_be_bytes([*frame.get(at)?, *frame.get(at + 1)?]))
+}
+
+#[test]
+fn a_capture_of_one_direction_reports_no_failures_and_says_why() {
+    use crate::util::{pcap_bytes, read_pcap, stderr, tempdir};
+    let dir = tempdir("one-sided");
+    for (name, port, keep_to_server) in [
+        ("min-tls12-reject.pcap", 8443, true),
+        ("no-answer.pcap", 443, true),
+        ("tls12.pcap", 443, false),
+    ] {
+        let (lt, recs, _) = read_pcap(&fixture(name));
+        let one: Vec<_> = recs
+            .into_iter()
+            .filter(|r| (dst_port(&r.data) == Some(port)) == keep_to_server)
+            .collect();
+        let path = dir.join(name);
+        std::fs::write(&path, pcap_bytes(lt, &one)).unwrap();
+        let out = tlssniff(["--format", "summary-json", path.to_str().unwrap()]);
+        let s: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let n = s["connections"].as_u64().unwrap();
+        assert!(n > 0, "{name}");
+        assert_eq!(s["outcomes"]["one_sided"], n, "{name}: {}", s["outcomes"]);
+        assert_eq!(s["failures"].as_array().unwrap().len(), 0, "{name}");
+        assert!(
+            stderr(&out).contains("seen in one direction only"),
+            "{name}: {}",
+            stderr(&out)
+        );
+        // The whole capture is judged as before.
+        let whole: Value = serde_json::from_str(&stdout(&tlssniff([
+            "--format",
+            "summary-json",
+            fixture(name).to_str().unwrap(),
+        ])))
+        .unwrap();
+        assert_eq!(whole["outcomes"]["one_sided"], 0, "{name}");
+    }
+}

@@ -369,7 +369,10 @@ impl Aggregator {
         let offers_3des = rec.offers_3des();
         let uses_3des = rec.uses_3des();
         let legacy = rec.is_legacy() || rec.uses_weak_suite();
-        let failed = !matches!(rec.outcome, Outcome::Established | Outcome::Unencrypted);
+        let failed = !matches!(
+            rec.outcome,
+            Outcome::Established | Outcome::Unencrypted | Outcome::OneSided
+        );
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));
         let class = Class::of(rec, &self.policy);

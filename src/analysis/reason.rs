@@ -166,7 +166,7 @@ impl FailureReason {
     pub fn of(rec: &ConnectionRecord) -> Option<FailureReason> {
         Some(match rec.outcome {
             // No TLS to fail: the SQL Server section reports these.
-            Outcome::Established | Outcome::Unencrypted => return None,
+            Outcome::Established | Outcome::Unencrypted | Outcome::OneSided => return None,
             Outcome::Rejected => {
                 let a = rec.decisive_alert()?;
                 let ch = rec.client_hello.as_deref();

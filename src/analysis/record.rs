@@ -69,10 +69,13 @@ pub enum Outcome {
     /// No TLS at all on a connection of a protocol that has it (SQL
     /// Server's TDS with encryption off or not supported).
     Unencrypted,
+    /// The capture holds only one direction of the connection (a SPAN of
+    /// one direction, asymmetric routing): not a failure, nothing to judge.
+    OneSided,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Established,
         Outcome::Rejected,
         Outcome::Reset,
@@ -80,6 +83,7 @@ impl Outcome {
         Outcome::NoResponse,
         Outcome::Incomplete,
         Outcome::Unencrypted,
+        Outcome::OneSided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +95,7 @@ impl Outcome {
             Outcome::NoResponse => "no_response",
             Outcome::Incomplete => "incomplete",
             Outcome::Unencrypted => "unencrypted",
+            Outcome::OneSided => "one_sided",
         }
     }
 }

@@ -120,6 +120,8 @@ pub struct TcpTracker {
     tds: bool,
     /// The first cleartext TDS message after PRELOGIN, per direction.
     tds_clear: [bool; 2],
+    /// Some segment came from this side.
+    sent: [bool; 2],
     login: LoginWatch,
 }
 
@@ -143,6 +145,7 @@ impl TcpTracker {
             events: Vec::new(),
             tds: false,
             tds_clear: [false; 2],
+            sent: [false; 2],
             login: LoginWatch::default(),
         }
     }
@@ -185,6 +188,7 @@ impl TcpTracker {
     /// capture-wide packet index.
     pub fn on_segment(&mut self, seg: &Segment<'_>, side: Side, ts: Timestamp, index: u64) -> Step {
         let had_order = self.handshake.order().is_some();
+        self.sent[side.index()] = true;
         let flags = seg.flags;
         if flags.contains(TcpFlags::SYN) {
             self.handshake.set_client(if flags.contains(TcpFlags::ACK) {
@@ -319,6 +323,12 @@ impl TcpTracker {
             .as_ref()
             .and_then(|ch| ch.alpn.as_ref())
             .is_some_and(|alpn| alpn.iter().any(|p| p.as_bytes() == ALPN_TDS8));
+        // A connection's two sides always both send (the SYN-ACK, the
+        // ACKs): a ClientHello with nothing from the other side means the
+        // capture holds one direction only.
+        if !self.sent.iter().all(|s| *s) {
+            rec.outcome = Outcome::OneSided;
+        }
         if tds || strict {
             let mut info = TdsInfo::of(client_tds.as_ref(), server_tds.as_ref(), &login);
             info.strict = strict && !tds;

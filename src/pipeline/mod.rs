@@ -402,6 +402,22 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
 
 /// Warnings a user should read: cut handshakes, evictions, unsupported links.
 fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &mut Vec<String>) {
+    let one_sided = summary
+        .totals
+        .outcomes
+        .get(&crate::analysis::record::Outcome::OneSided)
+        .copied()
+        .unwrap_or(0);
+    if one_sided > 0 {
+        warnings.push(format!(
+            "{one_sided} of {} connections were seen in one direction only (not one packet from \
+             the other side, not even an ACK): the capture holds one side of them (a SPAN or \
+             mirror of one direction, asymmetric routing, a filter on one port). They are \
+             counted as one_sided, not as failures; capture both directions to judge them \
+             (tcpdump 'tcp port 443', not 'dst port 443')",
+            summary.totals.connections
+        ));
+    }
     let cut = summary.totals.cut_by_snaplen;
     if cut > 0 {
         let snaplens: Vec<String> = capture
