@@ -10,6 +10,8 @@
 //! - `traps`: the domain traps of STYLE.md, on real fixture traffic.
 //! - `resegment`: reassembly under random segment splits, reorders,
 //!   duplicates and overlaps, against the unsplit capture as the oracle.
+//! - `rotation`: a capture split into files that continue each other
+//!   (editcap -c) reads as the whole; overlapping files are not joined.
 //! - `bad_input`: missing, unreadable, non-capture, empty, truncated and
 //!   corrupt inputs: a clear message, the right exit status, nothing lost.
 //! - `hostile`: captures made here to attack the parser: lying lengths,
@@ -45,6 +47,7 @@ mod output_safety;
 mod pipeline;
 mod readiness;
 mod resegment;
+mod rotation;
 mod snapshots;
 mod tds;
 mod traps;

@@ -56,6 +56,11 @@ pub struct CaptureStats {
     pub unreadable_hellos: u64,
     /// TDS connections whose framing was lost.
     pub tds_desyncs: u64,
+    /// Files read as the continuation of the one before (a rotated set:
+    /// their flows carried on across the boundary).
+    pub joined_files: u64,
+    /// Files that could not be joined to the one before, and why.
+    pub file_notes: Vec<String>,
     /// Flows that ended, without a record, inside their first hello.
     pub unfinished_hellos: u64,
     /// Records written out of capture order (see `analysis::order`).

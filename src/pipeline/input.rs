@@ -278,6 +278,28 @@ fn read_live(
     })
 }
 
+/// Does a file whose first packet is at `first` continue one that ended at
+/// `last`: no overlap, and no gap the idle timeout would have ended its
+/// flows in anyway? (tcpdump -C/-G, dumpcap ring buffers and editcap -c
+/// write such sets.)
+fn continues(
+    last: crate::time::Timestamp,
+    first: crate::time::Timestamp,
+    idle_timeout: crate::time::Duration,
+) -> bool {
+    first >= last && first.since(last) <= idle_timeout
+}
+
+/// `1.5 s`, `3 min`.
+fn span_text(d: crate::time::Duration) -> String {
+    let secs = d.0 as f64 / 1e9;
+    if secs < 120.0 {
+        format!("{secs:.3} s")
+    } else {
+        format!("{:.0} min", secs / 60.0)
+    }
+}
+
 /// Reads every input file, and hands packets to `dispatch`.
 fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error> {
     let mut capture = CaptureStats {
@@ -293,6 +315,9 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
     };
     let started = Instant::now();
     let mut index: u64 = 0;
+    // The previous file's name and last timestamp while its flows are still
+    // open: a file that continues it (a rotated set) carries them on.
+    let mut open_end: Option<(String, crate::time::Timestamp)> = None;
     for path in &cfg.inputs {
         crate::error::test_panic("capture");
         let mut file = match CaptureFile::open(path) {
@@ -325,6 +350,20 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
                     break;
                 }
             };
+            if let Some((prev, last)) = open_end.take() {
+                if continues(last, pkt.ts, cfg.idle_timeout) {
+                    capture.joined_files += 1;
+                } else {
+                    dispatch.end_of_file(index)?;
+                    if pkt.ts < last {
+                        capture.file_notes.push(format!(
+                            "{} starts {} before {prev} ends: not joined (overlap)",
+                            fr.name,
+                            span_text(last.since(pkt.ts))
+                        ));
+                    }
+                }
+            }
             index += 1;
             fr.packets += 1;
             fr.bytes += pkt.data.len() as u64;
@@ -339,7 +378,17 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             }
         }
         progress.clear();
-        dispatch.end_of_file(index)?;
+        match (fr.last_ts, &fr.damage) {
+            // Undamaged: its flows stay open for a file that continues it.
+            (Some(last), None) => open_end = Some((fr.name.clone(), last)),
+            // Empty: nothing changes.
+            (None, None) => {}
+            // Damaged: what followed is lost; its flows end here.
+            _ => {
+                open_end = None;
+                dispatch.end_of_file(index)?;
+            }
+        }
         fr.format = file.stats.format.clone();
         fr.link_types = file.stats.link_types.clone();
         fr.snaplen = file.stats.snaplen;
@@ -357,6 +406,9 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             ));
         }
         capture.files.push(fr);
+    }
+    if open_end.is_some() {
+        dispatch.end_of_file(index)?;
     }
     Ok(Inputs {
         capture,

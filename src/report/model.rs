@@ -190,6 +190,12 @@ pub struct CaptureModel<'a> {
     pub oversized_hellos: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub tds_desyncs: u64,
+    /// Files read as the continuation of the one before.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub joined_files: u64,
+    /// Files not joined to the one before although they might continue it.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub file_notes: &'a [String],
     pub unreadable_hellos: u64,
     pub unfinished_hellos: u64,
     pub records_out_of_order: u64,
@@ -222,6 +228,8 @@ impl<'a> CaptureModel<'a> {
             evicted_in_handshake: c.evicted_handshakes,
             oversized_hellos: c.oversized_hellos,
             tds_desyncs: c.tds_desyncs,
+            joined_files: c.joined_files,
+            file_notes: &c.file_notes,
             unreadable_hellos: c.unreadable_hellos,
             unfinished_hellos: c.unfinished_hellos,
             records_out_of_order: c.released_late,

@@ -305,6 +305,17 @@ impl<W: Write> Table<W> {
             let _ = write!(o, ", {} → {} UTC ({})", when(a), when(b), span(a, b));
         }
         o.push('\n');
+        if c.joined_files > 0 {
+            let _ = writeln!(
+                o,
+                "Joined: {} of the files continue the one before them and were read as one \
+                 capture (handshakes across a file boundary are one connection)",
+                c.joined_files
+            );
+        }
+        for note in c.file_notes {
+            let _ = writeln!(o, "Files: {}", escape::terminal(note));
+        }
         let _ = write!(o, "TLS connections: {}", m.connections);
         let parts: Vec<String> = m
             .outcomes_seen()
