@@ -397,3 +397,29 @@ fn a_capture_of_one_direction_reports_no_failures_and_says_why() {
         assert_eq!(whole["outcomes"]["one_sided"], 0, "{name}");
     }
 }
+
+#[test]
+fn the_legacy_list_rolls_up_per_client_most_connections_first() {
+    let table = stdout(&tlssniff([fixture("demo.pcapng")]));
+    let legacy: Vec<&str> = table
+        .split("\n\n")
+        .find(|s| s.starts_with("Legacy:"))
+        .unwrap()
+        .lines()
+        .collect();
+    // header, then the client with most legacy connections, folded
+    assert!(
+        legacy[2]
+            .trim_start()
+            .starts_with("10.66.26.105  2 servers"),
+        "{legacy:#?}"
+    );
+    assert!(legacy[2].contains(" 6 "), "{legacy:#?}");
+    assert!(legacy[3].trim_start().starts_with('└'), "{legacy:#?}");
+    let top1 = stdout(&tlssniff([
+        "--top",
+        "1",
+        fixture("demo.pcapng").to_str().unwrap(),
+    ]));
+    assert!(top1.contains("… and 3 more clients"), "{top1}");
+}

@@ -224,6 +224,62 @@ fn span(a: Timestamp, b: Timestamp) -> String {
 }
 
 /// `2026-11-21 23:01:42`
+fn usage_header() -> Grid {
+    Grid::new(&[
+        ("CLIENT", false),
+        ("SERVER", false),
+        ("SNI", false),
+        ("NEGOTIATED", false),
+        ("MAX OFFERED", false),
+        ("CIPHER", false),
+        ("CONNS", true),
+        ("LAST SEEN", false),
+    ])
+}
+
+/// One legacy or policy row; `client` replaces the client's address (the
+/// roll-up's fold mark) when not empty.
+fn usage_row(g: &mut Grid, r: &UsageRow<'_>, client: &str) {
+    let cipher_tone = if r.cipher.is_some_and(|c| c.classes().weak()) {
+        Tone::Bad
+    } else {
+        Tone::Plain
+    };
+    g.row(vec![
+        if client.is_empty() {
+            r.client.to_string().into()
+        } else {
+            Cell::new(client, Tone::Dim)
+        },
+        r.server.to_string().into(),
+        Cell::wire(r.sni),
+        Cell::new(version_label(r.version), version_tone(r.version)),
+        Cell::new(version_label(r.max_offered), version_tone(r.max_offered)),
+        Cell::new(
+            r.cipher.map_or_else(|| "-".into(), |c| c.to_string()),
+            cipher_tone,
+        ),
+        r.connections.to_string().into(),
+        when(r.last_seen).into(),
+    ]);
+}
+
+/// The rows whose server sent the downgrade sentinel, a line each.
+fn sentinel_lines(rows: &[&UsageRow<'_>], p: &Paint, o: &mut String) {
+    for r in rows {
+        if let (Some(can), Some(offered)) = (r.server_supports, r.max_offered) {
+            let _ = writeln!(
+                o,
+                "  {} {} → {}: the server supports {can} (its downgrade sentinel); the client \
+                 offered at most {offered}",
+                p.paint(Tone::Warn, "*"),
+                r.client,
+                r.server
+            );
+        }
+    }
+}
+
 /// `1h`, `15m`, `1d`, `90s`.
 fn width_label(secs: u64) -> String {
     match secs {
@@ -702,49 +758,12 @@ impl<W: Write> Table<W> {
     }
 
     fn usage_grid(&self, rows: &[UsageRow<'_>], p: &Paint, o: &mut String) {
-        let mut g = Grid::new(&[
-            ("CLIENT", false),
-            ("SERVER", false),
-            ("SNI", false),
-            ("NEGOTIATED", false),
-            ("MAX OFFERED", false),
-            ("CIPHER", false),
-            ("CONNS", true),
-            ("LAST SEEN", false),
-        ]);
+        let mut g = usage_header();
         for r in rows {
-            let cipher_tone = if r.cipher.is_some_and(|c| c.classes().weak()) {
-                Tone::Bad
-            } else {
-                Tone::Plain
-            };
-            g.row(vec![
-                r.client.to_string().into(),
-                r.server.to_string().into(),
-                Cell::wire(r.sni),
-                Cell::new(version_label(r.version), version_tone(r.version)),
-                Cell::new(version_label(r.max_offered), version_tone(r.max_offered)),
-                Cell::new(
-                    r.cipher.map_or_else(|| "-".into(), |c| c.to_string()),
-                    cipher_tone,
-                ),
-                r.connections.to_string().into(),
-                when(r.last_seen).into(),
-            ]);
+            usage_row(&mut g, r, "");
         }
         g.render(p, o);
-        for r in rows {
-            if let (Some(can), Some(offered)) = (r.server_supports, r.max_offered) {
-                let _ = writeln!(
-                    o,
-                    "  {} {} → {}: the server supports {can} (its downgrade sentinel); the client \
-                     offered at most {offered}",
-                    p.paint(Tone::Warn, "*"),
-                    r.client,
-                    r.server
-                );
-            }
-        }
+        sentinel_lines(&rows.iter().collect::<Vec<_>>(), p, o);
     }
 
     fn legacy(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
@@ -756,9 +775,62 @@ impl<W: Write> Table<W> {
         if m.legacy.is_empty() {
             return none(o, p);
         }
-        let lim = self.limit(m.legacy.len());
-        self.usage_grid(&m.legacy[..lim.shown], p, o);
-        lim.note(o, "rows");
+        // One roll-up row per client, its rows folded underneath: clients by
+        // their legacy connections, then address.
+        let mut clients: Vec<(std::net::IpAddr, u64, Vec<&UsageRow<'_>>)> = Vec::new();
+        for r in &m.legacy {
+            match clients.iter_mut().find(|c| c.0 == r.client) {
+                Some(c) => {
+                    c.1 += r.connections;
+                    c.2.push(r);
+                }
+                None => clients.push((r.client, r.connections, vec![r])),
+            }
+        }
+        clients.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let lim = self.limit(clients.len());
+        let per_client = if self.top == 0 { usize::MAX } else { 3 };
+        let mut g = usage_header();
+        let mut sentinels = Vec::new();
+        for (ip, conns, rows) in clients.iter().take(lim.shown) {
+            let servers: std::collections::BTreeSet<_> = rows.iter().map(|r| r.server).collect();
+            g.row(vec![
+                Cell::new(ip.to_string(), Tone::Bold),
+                match servers.len() {
+                    1 => "1 server".into(),
+                    n => format!("{n} servers").into(),
+                },
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                Cell::new(conns.to_string(), Tone::Bold),
+                rows.iter()
+                    .map(|r| r.last_seen)
+                    .max()
+                    .map_or_else(String::new, when)
+                    .into(),
+            ]);
+            for r in rows.iter().take(per_client) {
+                usage_row(&mut g, r, "  └");
+                sentinels.push(*r);
+            }
+            if rows.len() > per_client {
+                g.row(vec![
+                    Cell::new(format!("  … +{} more", rows.len() - per_client), Tone::Dim),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                    "".into(),
+                ]);
+            }
+        }
+        g.render(p, o);
+        sentinel_lines(&sentinels, p, o);
+        lim.note(o, "clients");
     }
 
     fn failures(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
