@@ -47,6 +47,12 @@ fn will_break_is_exactly_the_clients_that_never_offered_the_policy() {
     // client -> (connections that met the policy in their offer, that did not)
     let mut offers: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for r in &records {
+        // Each record's own class agrees with the oracle on its offer.
+        if let Some(meets) = offer_meets(r) {
+            assert_eq!(r["readiness"] == "client_cannot", !meets, "{r}");
+        } else {
+            assert_eq!(r["readiness"], "unknown", "{r}");
+        }
         if let Some(meets) = offer_meets(r) {
             let e = offers
                 .entry(r["client"]["ip"].as_str().unwrap().to_owned())

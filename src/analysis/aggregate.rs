@@ -357,7 +357,13 @@ impl Aggregator {
         self.totals.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds one connection.
+    /// Where a connection stands against the policy (the record's
+    /// `readiness`, which [`Aggregator::observe`] counts).
+    pub fn classify(&self, rec: &ConnectionRecord) -> Class {
+        Class::of(rec, &self.policy)
+    }
+
+    /// Adds one connection, classified (see [`Aggregator::classify`]).
     pub fn observe(&self, rec: &ConnectionRecord) {
         let version = rec.version();
         let max_offered = rec.max_offered();
@@ -375,7 +381,7 @@ impl Aggregator {
         );
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));
-        let class = Class::of(rec, &self.policy);
+        let class = rec.readiness;
         let count = |b: bool| u64::from(b);
         {
             let mut t = self.totals();

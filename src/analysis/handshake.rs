@@ -434,6 +434,7 @@ impl Handshake {
             cut_by_snaplen: ending.cut_by_snaplen,
             end,
             tds: None,
+            readiness: super::readiness::Class::Unknown,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! transport ([`super::tcp`]) and the TLS layers saw; read by the aggregate,
 //! the fallback detector and every report format.
 
+use super::readiness::Class;
 pub use super::reason::{FailureReason, Incomplete};
 use super::tds::TdsInfo;
 use crate::decode::Endpoint;
@@ -234,6 +235,9 @@ pub struct ConnectionRecord {
     pub end: End,
     /// SQL Server: the TDS facts, when the connection was TDS.
     pub tds: Option<Box<TdsInfo>>,
+    /// Where it stands against the run's policy (set as the record enters
+    /// the aggregate; `Unknown` before).
+    pub readiness: Class,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -271,6 +275,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         cut_by_snaplen: false,
         end: End::CaptureEnd,
         tds: None,
+        readiness: Class::Unknown,
     }
 }
 

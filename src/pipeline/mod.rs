@@ -94,7 +94,8 @@ pub(super) struct Analysis<'a> {
 }
 
 impl Analysis<'_> {
-    fn record(&mut self, rec: &ConnectionRecord) {
+    fn record(&mut self, rec: &mut ConnectionRecord) {
+        rec.readiness = self.aggregator.classify(rec);
         let seen = self.fallback.observe(rec);
         if let Some(f) = seen.retry {
             self.aggregator.fallback(f);
@@ -132,8 +133,8 @@ impl Inline<'_> {
     fn drain(&mut self) -> Result<(), Error> {
         self.worker.release(&mut self.released);
         self.worker.stats.records += self.released.len() as u64;
-        for rec in self.released.drain(..) {
-            self.analysis.record(&rec);
+        for mut rec in self.released.drain(..) {
+            self.analysis.record(&mut rec);
             self.report.record(&rec).map_err(self.oerr)?;
         }
         Ok(())

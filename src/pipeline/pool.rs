@@ -277,8 +277,8 @@ pub(super) fn work(
             bytes: Vec::new(),
             watermark: worker.watermark(batch.next_index),
         };
-        for rec in released.drain(..) {
-            analysis.record(&rec);
+        for mut rec in released.drain(..) {
+            analysis.record(&mut rec);
             if let Some((_, encoder)) = &tx {
                 encoder.encode(&rec, &mut out.bytes);
                 out.records.push((rec.order, out.bytes.len()));

@@ -49,6 +49,7 @@ struct Row<'a> {
     reason: Cow<'a, str>,
     stage: Cow<'a, str>,
     closed_by: Cow<'a, str>,
+    readiness: Cow<'a, str>,
     app: Cow<'a, str>,
     /// SQL Server: what the PRELOGIN options amount to (`full`,
     /// `login_only`, `none`, `refused`) and how the LOGIN7 went.
@@ -144,6 +145,7 @@ impl Cells {
             reason: self.shown(rec.failure_reason()),
             stage: self.text(rec.stage.as_str()),
             closed_by: self.text(rec.closed_by.map_or("", |r| r.as_str())),
+            readiness: self.text(rec.readiness.as_str()),
             app: self.text(rec.app().unwrap_or("")),
             tds_encryption: self.text(tds.and_then(|t| t.encryption()).map_or("", |e| e.as_str())),
             tds_login: self.text(tds.and_then(|t| t.login).map_or("", |l| l.as_str())),
@@ -236,8 +238,8 @@ mod tests {
     fn the_header_is_the_row_type() {
         let h = String::from_utf8(header()).unwrap();
         assert!(h.starts_with("ts,client_ip,client_port,server_ip,server_port,sni,"));
-        assert!(h.ends_with(",reason,stage,closed_by,app,tds_encryption,tds_login\n"));
-        assert_eq!(h.matches(',').count(), 29);
+        assert!(h.ends_with(",reason,stage,closed_by,readiness,app,tds_encryption,tds_login\n"));
+        assert_eq!(h.matches(',').count(), 30);
     }
 
     #[test]

@@ -137,6 +137,8 @@ struct RecordJson<'a> {
     reason: Option<String>,
     stage: &'static str,
     closed_by: Option<&'static str>,
+    /// Against the run's policy: meets, client_cannot, held_back, unknown.
+    readiness: &'static str,
     app: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tds: Option<TdsJson>,
@@ -195,6 +197,7 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         reason: rec.failure_reason().map(|r| r.to_string()),
         stage: rec.stage.as_str(),
         closed_by: rec.closed_by.map(|r| r.as_str()),
+        readiness: rec.readiness.as_str(),
         app: rec.app(),
         tds: rec.tds.as_deref().map(TdsJson::of),
     }
