@@ -430,10 +430,11 @@ fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &m
                     .map(|s| format!("{} ({s} bytes)", f.name))
             })
             .collect();
-        let which = if snaplens.is_empty() {
-            String::new()
-        } else {
-            format!(" snaplen: {};", snaplens.join(", "))
+        // A rotated set can be hundreds of files: name the first three.
+        let which = match snaplens.len() {
+            0 => String::new(),
+            n @ 1..=3 => format!(" snaplen: {};", snaplens[..n].join(", ")),
+            n => format!(" snaplen: {}, and {} more files;", snaplens[..3].join(", "), n - 3),
         };
         warnings.push(format!(
             "{cut} handshake(s) were cut by the capture's snapshot length;{which} their versions and \
