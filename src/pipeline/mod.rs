@@ -434,7 +434,11 @@ fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &m
         let which = match snaplens.len() {
             0 => String::new(),
             n @ 1..=3 => format!(" snaplen: {};", snaplens[..n].join(", ")),
-            n => format!(" snaplen: {}, and {} more files;", snaplens[..3].join(", "), n - 3),
+            n => format!(
+                " snaplen: {}, and {} more files;",
+                snaplens[..3].join(", "),
+                n - 3
+            ),
         };
         warnings.push(format!(
             "{cut} handshake(s) were cut by the capture's snapshot length;{which} their versions and \
