@@ -14,6 +14,7 @@ use crate::encap::tds::Prelogin;
 use crate::text::WireText;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
+use crate::tls::fingerprint;
 use crate::tls::version::Version;
 
 #[derive(Serialize)]
@@ -43,6 +44,11 @@ struct ClientHelloJson<'a> {
     alpn: Option<&'a [WireText]>,
     sslv2_format: bool,
     partial: bool,
+    /// Extension types in the order offered (GREASE removed).
+    extensions: &'a [u16],
+    supported_groups: &'a [u16],
+    signature_algorithms: &'a [u16],
+    ec_point_formats: &'a [u8],
     /// The SNI's bytes in hex, when they are not UTF-8 (`sni` then has
     /// U+FFFD in their place).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,13 +145,34 @@ struct RecordJson<'a> {
     closed_by: Option<&'static str>,
     /// Against the run's policy: meets, client_cannot, held_back, unknown.
     readiness: &'static str,
+    /// JA3 (MD5) and its string; JA3S likewise; JA4 and JA4_r. `null` when
+    /// the hello could not be read whole (or is SSL 2.0-format).
+    ja3: Option<String>,
+    ja3_string: Option<String>,
+    ja3s: Option<String>,
+    ja3s_string: Option<String>,
+    ja4: Option<String>,
+    ja4_r: Option<String>,
     app: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tds: Option<TdsJson>,
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
+    let ch = rec.client_hello.as_deref();
+    let ja3 = ch.and_then(fingerprint::ja3);
+    let ja3s = rec.server_hello.as_deref().and_then(fingerprint::ja3s);
+    let ja4 = ch.and_then(|ch| fingerprint::ja4(ch, 't'));
+    let (ja3, ja3_string) = ja3.map_or((None, None), |j| (Some(j.hash), Some(j.string)));
+    let (ja3s, ja3s_string) = ja3s.map_or((None, None), |j| (Some(j.hash), Some(j.string)));
+    let (ja4, ja4_r) = ja4.map_or((None, None), |j| (Some(j.ja4), Some(j.raw)));
     RecordJson {
+        ja3,
+        ja3_string,
+        ja3s,
+        ja3s_string,
+        ja4,
+        ja4_r,
         ts: Shown(rec.ts),
         client: rec.client.into(),
         server: rec.server.into(),
@@ -160,6 +187,10 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
             alpn: ch.alpn.as_deref(),
             sslv2_format: ch.sslv2_format,
             partial: ch.partial,
+            extensions: &ch.extensions,
+            supported_groups: &ch.supported_groups,
+            signature_algorithms: &ch.signature_algorithms,
+            ec_point_formats: &ch.ec_point_formats,
             sni_hex: ch.sni.as_ref().filter(|t| !t.is_utf8()).map(WireText::hex),
             alpn_hex: ch
                 .alpn

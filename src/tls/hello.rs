@@ -36,6 +36,9 @@ const HRR_RANDOM: [u8; 32] = [
 const DOWNGRADE_PREFIX: &[u8; 7] = b"DOWNGRD";
 
 const EXT_SUPPORTED_VERSIONS: u16 = 43;
+const EXT_SUPPORTED_GROUPS: u16 = 10;
+const EXT_EC_POINT_FORMATS: u16 = 11;
+const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
 const EXT_PRE_SHARED_KEY: u16 = 41;
 
 /// A session id (at most 32 bytes), kept to recognise resumption.
@@ -87,6 +90,38 @@ pub struct ClientHello {
     pub partial: bool,
     /// Some offered suite is 3DES (computed once, at parse time).
     any_3des: bool,
+    /// Extension types in the order offered, GREASE removed (at most
+    /// `MAX_LISTED`; `lists_cut` says when there were more).
+    pub extensions: Vec<u16>,
+    /// supported_groups (elliptic_curves), GREASE removed.
+    pub supported_groups: Vec<u16>,
+    pub ec_point_formats: Vec<u8>,
+    /// signature_algorithms, GREASE removed.
+    pub signature_algorithms: Vec<u16>,
+    /// A list above was longer than `MAX_LISTED`: no fingerprint.
+    pub lists_cut: bool,
+}
+
+/// Most entries kept per fingerprint list (extension types, groups, point
+/// formats, signature algorithms). Real hellos have under 30 of each.
+pub const MAX_LISTED: usize = 256;
+
+/// Appends `v` to a bounded list, marking `cut` once it is full.
+fn list_push<T>(list: &mut Vec<T>, v: T, cut: &mut bool) {
+    if list.len() < MAX_LISTED {
+        list.push(v);
+    } else {
+        *cut = true;
+    }
+}
+
+/// The u16 entries of a `u16 length, u16...` extension body.
+fn u16_list(raw: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    let body = raw.get(4..).unwrap_or_default();
+    let mut r = Reader::new(body);
+    let len = usize::from(r.u16().unwrap_or(0));
+    let mut items = r.sub(len).unwrap_or_else(|| Reader::new(&[]));
+    std::iter::from_fn(move || items.u16())
 }
 
 impl ClientHello {
@@ -161,6 +196,8 @@ pub struct ServerHello {
     /// RFC 8446 §4.1.3 downgrade sentinel: the server said it supports at
     /// least this version (TLS 1.3 for `DOWNGRD\x01`, TLS 1.2 for `\x00`).
     pub downgrade_sentinel: Option<Version>,
+    /// Extension types in the order sent (at most `MAX_LISTED`).
+    pub extensions: Vec<u16>,
     pub sslv2: bool,
     /// SSL 2.0 SERVER-HELLO session-id-hit (resumption).
     pub sslv2_session_hit: bool,
@@ -251,6 +288,28 @@ fn client_extensions(hello: &mut ClientHello, ext: &[u8]) -> bool {
             hello.grease = true;
             return;
         }
+        list_push(&mut hello.extensions, ext_type, &mut hello.lists_cut);
+        match ext_type {
+            EXT_SUPPORTED_GROUPS => {
+                for g in u16_list(raw).filter(|g| !Version(*g).is_grease()) {
+                    list_push(&mut hello.supported_groups, g, &mut hello.lists_cut);
+                }
+            }
+            EXT_SIGNATURE_ALGORITHMS => {
+                for a in u16_list(raw).filter(|a| !Version(*a).is_grease()) {
+                    list_push(&mut hello.signature_algorithms, a, &mut hello.lists_cut);
+                }
+            }
+            EXT_EC_POINT_FORMATS => {
+                let body = raw.get(4..).unwrap_or_default();
+                let mut r = Reader::new(body);
+                let len = usize::from(r.u8().unwrap_or(0));
+                for &f in r.take_up_to(len) {
+                    list_push(&mut hello.ec_point_formats, f, &mut hello.lists_cut);
+                }
+            }
+            _ => {}
+        }
         if ext_type == EXT_PRE_SHARED_KEY {
             hello.offers_psk = true;
         }
@@ -315,6 +374,12 @@ pub fn parse_server_hello(body: &[u8]) -> Option<ServerHello> {
     let Ok((_, sh)) = tls_parser::parse_tls_handshake_server_hello(body) else {
         return parse_server_hello_lax(body);
     };
+    if sh.ext.is_none() && sh.version.0 < 0x0301 {
+        // tls-parser leaves an SSL 3.0 ServerHello's extensions unread
+        // (renegotiation_info and others are sent); the lax reader reads
+        // them, and says the hello is whole when it is.
+        return parse_server_hello_lax(body);
+    }
     let mut hello = ServerHello {
         legacy_version: Version(sh.version.0),
         cipher: Some(CipherSuite::tls(sh.cipher.0)),
@@ -391,6 +456,11 @@ fn random_signals(hello: &mut ServerHello, random: &[u8]) {
 
 fn server_extensions(hello: &mut ServerHello, ext: &[u8]) -> bool {
     each_extension(ext, |ext_type, raw| {
+        if hello.extensions.len() < MAX_LISTED {
+            hello.extensions.push(ext_type);
+        } else {
+            hello.partial = true;
+        }
         if ext_type == EXT_PRE_SHARED_KEY {
             hello.psk = true;
         }

@@ -13,6 +13,7 @@
 pub mod alert;
 pub mod cipher;
 pub mod event;
+pub mod fingerprint;
 pub mod handshake;
 pub mod hello;
 pub mod reader;
