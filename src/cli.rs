@@ -127,6 +127,11 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", value_parser = parse_bucket)]
     pub bucket: Option<Duration>,
 
+    /// Names for client fingerprints: a CSV of `fingerprint,label` lines
+    /// (a JA4 or a JA3 hash each), shown in the "Client software" view.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Option<PathBuf>,
+
     /// Most flows tracked at once; the least recently active is evicted
     /// (and counted) beyond it.
     #[arg(long, value_name = "N", default_value_t = 100_000, allow_negative_numbers = true, value_parser = positive::<usize>)]
@@ -265,6 +270,40 @@ fn snaplen(s: &str) -> Result<i32, String> {
             Ok(n)
         }
     }
+}
+
+/// `--fingerprints FILE`: `fingerprint,label` per line (an optional header
+/// line `fingerprint,label`; blank lines and `#` comments are skipped).
+fn load_labels(
+    path: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("--fingerprints {name}: {e}")))?;
+    let mut labels = std::collections::BTreeMap::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    for (i, row) in rdr.records().enumerate() {
+        let row = row.map_err(|e| Error::Usage(format!("--fingerprints {name}: {e}")))?;
+        let (Some(fp), Some(label)) = (row.get(0), row.get(1)) else {
+            if row.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            return Err(Error::Usage(format!(
+                "--fingerprints {name}: line {}: want `fingerprint,label`",
+                i + 1
+            )));
+        };
+        let fp = fp.trim();
+        if i == 0 && fp.eq_ignore_ascii_case("fingerprint") {
+            continue;
+        }
+        labels.insert(fp.to_owned(), label.trim().to_owned());
+    }
+    Ok(labels)
 }
 
 /// `15m`, `1h`, `1d`, `30s`: a bucket width of at least one second.
@@ -432,6 +471,10 @@ impl Args {
                 }
             },
             bucket: self.bucket,
+            labels: match &self.fingerprints {
+                Some(path) => load_labels(path)?,
+                None => Default::default(),
+            },
             max_flows: self.max_flows,
             max_handshake_bytes: self.max_handshake_bytes,
             max_buffered_bytes: self.max_buffered_bytes,

@@ -32,6 +32,8 @@ pub struct Config {
     pub policy: RunPolicy,
     /// The width of summary-json's time buckets, if any.
     pub bucket: Option<Duration>,
+    /// `--fingerprints`: names of client fingerprints (JA4 or JA3).
+    pub labels: std::collections::BTreeMap<String, String>,
     pub max_flows: usize,
     pub max_handshake_bytes: usize,
     /// Bytes all flows may hold at once (out-of-order segments and partial
@@ -92,6 +94,7 @@ impl Default for Config {
             min_version: None,
             policy: RunPolicy::default(),
             bucket: None,
+            labels: Default::default(),
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
             max_buffered_bytes: 256 << 20,

@@ -4,6 +4,8 @@
 //!   (and captures derived from them), in jsonl, csv, table and summary-json.
 //! - `failures`: a reader that leaves ends the run quietly (status 0); a
 //!   panic in any thread is a one-line internal error (status 3).
+//! - `fingerprints`: the "Client software" view — connections grouped by
+//!   JA4 with their clients and verdict, named from a --fingerprints file.
 //! - `fixtures`: every fixture capture's jsonl output equals its committed
 //!   expectation (checked once against tshark; see fixtures/README.md);
 //!   `TLSSNIFF_BLESS=1 cargo test` rewrites the expectations.
@@ -39,6 +41,7 @@ mod bad_input;
 mod cli;
 mod explanations;
 mod failures;
+mod fingerprints;
 mod fixtures;
 mod hostile;
 #[cfg(feature = "live")]

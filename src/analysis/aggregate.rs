@@ -35,6 +35,28 @@ use crate::time::Timestamp;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
 
+/// Most clients told apart per fingerprint: up to this many the client
+/// count (and which are listed) does not depend on the order workers
+/// report in.
+const MAX_CLIENTS_PER_FINGERPRINT: usize = 1024;
+
+/// One client fingerprint (JA4), the "client software" behind connections.
+#[derive(Clone, Debug, Default)]
+pub struct FingerprintStats {
+    pub seen: Seen,
+    /// The lowest JA3 seen with it (one JA4 can cover several JA3s: JA3
+    /// depends on the extension order; the lowest, so that the choice does
+    /// not depend on which worker came first).
+    pub ja3: Option<String>,
+    /// Distinct JA3s seen beside it (counted up to 2).
+    pub ja3_variants: u8,
+    pub clients: BTreeSet<IpAddr>,
+    /// Connections of clients beyond those listed.
+    pub more_clients: u64,
+    pub max_offered: VersionMix,
+    pub readiness: Tally,
+}
+
 /// Most servers named per client as holding it back.
 const MAX_HELD_BACK_BY: usize = 8;
 
@@ -226,6 +248,7 @@ pub struct Unlisted {
     pub failures: u64,
     pub below_min: u64,
     pub sql_servers: u64,
+    pub fingerprints: u64,
     pub fallbacks: u64,
     /// Records whose client–server pair the fallback detector could not
     /// remember (its share of the bound was full of pairs in the window).
@@ -318,6 +341,7 @@ pub struct Aggregator {
     failures: Rows<FailureKey, Seen>,
     below_min: Rows<LegacyKey, Seen>,
     sql: Rows<Endpoint, SqlStats>,
+    fingerprints: Rows<String, FingerprintStats>,
     fallbacks: Mutex<Vec<Fallback>>,
     max_rows: usize,
     unlisted_fallbacks: AtomicU64,
@@ -344,6 +368,7 @@ impl Aggregator {
             failures: Rows::new(max_rows),
             below_min: Rows::new(max_rows),
             sql: Rows::new(max_rows),
+            fingerprints: Rows::new(max_rows),
             fallbacks: Mutex::new(Vec::new()),
             max_rows,
             unlisted_fallbacks: AtomicU64::new(0),
@@ -505,6 +530,31 @@ impl Aggregator {
             };
             self.failures.record(key, |s| s.add(rec.ts));
         }
+        if let Some(ch) = rec.client_hello.as_deref() {
+            if let Some(fp) = crate::tls::fingerprint::ja4(ch, 't') {
+                let ja3 = crate::tls::fingerprint::ja3(ch).map(|j| j.hash);
+                self.fingerprints.record(fp.ja4, |f| {
+                    f.seen.add(rec.ts);
+                    match (&f.ja3, ja3) {
+                        (None, j) => f.ja3 = j,
+                        (Some(a), Some(b)) if *a != b => {
+                            f.ja3_variants = 2;
+                            if b < *a {
+                                f.ja3 = Some(b);
+                            }
+                        }
+                        _ => {}
+                    }
+                    if f.clients.len() < MAX_CLIENTS_PER_FINGERPRINT {
+                        f.clients.insert(rec.client.ip);
+                    } else if !f.clients.contains(&rec.client.ip) {
+                        f.more_clients += 1;
+                    }
+                    *f.max_offered.entry(row_offered).or_default() += 1;
+                    f.readiness.add(class, rec);
+                });
+            }
+        }
         if let Some(tds) = rec.tds.as_deref() {
             let below = rec.below(Version::TLS12);
             let symptom = Symptom::of(rec);
@@ -563,6 +613,7 @@ impl Aggregator {
             failures: self.failures.unlisted(),
             below_min: self.below_min.unlisted(),
             sql_servers: self.sql.unlisted(),
+            fingerprints: self.fingerprints.unlisted(),
             fallbacks: self.unlisted_fallbacks.load(Ordering::Relaxed),
             fallback_pairs: self.unlisted_pairs.load(Ordering::Relaxed),
         }
@@ -594,6 +645,7 @@ impl Aggregator {
             failures: self.failures.into_sorted(),
             below_min: self.below_min.into_sorted(),
             sql: self.sql.into_sorted(),
+            fingerprints: self.fingerprints.into_sorted(),
             fallbacks: self
                 .fallbacks
                 .into_inner()
@@ -616,6 +668,7 @@ impl Aggregator {
             failures: self.failures.sorted(),
             below_min: self.below_min.sorted(),
             sql: self.sql.sorted(),
+            fingerprints: self.fingerprints.sorted(),
             fallbacks: self
                 .fallbacks
                 .lock()
@@ -644,6 +697,8 @@ pub struct Summary {
     pub below_min: Vec<(LegacyKey, Seen)>,
     /// SQL Servers, by connections (then address).
     pub sql: Vec<(Endpoint, SqlStats)>,
+    /// Client fingerprints (JA4), by connections (then fingerprint).
+    pub fingerprints: Vec<(String, FingerprintStats)>,
     /// In capture order of the retry.
     pub fallbacks: Vec<Fallback>,
     /// What full tables could not list.
@@ -667,6 +722,8 @@ impl Summary {
         self.failures
             .sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(&b.0)));
         self.sql
+            .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        self.fingerprints
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.fallbacks.sort();
         self

@@ -376,7 +376,8 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let summary = aggregator.into_summary();
     explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
-    let model = Model::new(&summary, &capture, &notices);
+    let mut model = Model::new(&summary, &capture, &notices);
+    model.label_fingerprints(&cfg.labels);
     report.finish(&model).map_err(&oerr)?;
     for w in &warnings {
         if cfg.format != Format::Table || cfg.output.is_some() {

@@ -20,7 +20,8 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::accounting::{CaptureStats, FileReport};
 use crate::analysis::aggregate::{
-    ClientStats, FailureKey, LegacyKey, Seen, ServerStats, SqlStats, Summary, Unlisted, VersionMix,
+    ClientStats, FailureKey, FingerprintStats, LegacyKey, Seen, ServerStats, SqlStats, Summary,
+    Unlisted, VersionMix,
 };
 use crate::analysis::fallback::Fallback;
 use crate::analysis::readiness::{Policy, Tally, Verdict};
@@ -261,6 +262,8 @@ pub struct UnlistedModel {
     pub fallback_pairs: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub sql_servers: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fingerprints: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -278,6 +281,7 @@ impl From<Unlisted> for UnlistedModel {
             fallbacks: u.fallbacks,
             fallback_pairs: u.fallback_pairs,
             sql_servers: u.sql_servers,
+            fingerprints: u.fingerprints,
         }
     }
 }
@@ -560,6 +564,52 @@ impl<'a> ServerRow<'a> {
             last_seen: s.seen.last,
             verdict: s.readiness.server_verdict(),
             readiness: ReadinessRow::new(s.readiness.server_verdict(), &s.readiness),
+        }
+    }
+}
+
+/// One client fingerprint: the TLS stack and configuration behind
+/// connections, with its clients and verdict.
+#[derive(Serialize)]
+pub struct FingerprintRow {
+    pub ja4: String,
+    /// The lowest JA3 seen with it.
+    pub ja3: Option<String>,
+    /// More than one JA3 was seen with this JA4 (an extension order that
+    /// varies, as Chrome's does).
+    pub ja3_varies: bool,
+    /// The user's name for it (`--fingerprints FILE`).
+    pub label: Option<String>,
+    pub clients: u64,
+    /// The clients, lowest addresses first (at most 64 listed).
+    pub client_ips: Vec<Shown<IpAddr>>,
+    pub connections: u64,
+    pub max_offered: Mix,
+    #[serde(skip)]
+    pub verdict: Verdict,
+    pub readiness: ReadinessRow,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl FingerprintRow {
+    fn new(ja4: &str, f: &FingerprintStats) -> Self {
+        let verdict = f.readiness.client_verdict();
+        FingerprintRow {
+            ja4: ja4.to_owned(),
+            ja3: f.ja3.clone(),
+            ja3_varies: f.ja3_variants > 1,
+            label: None,
+            clients: f.clients.len() as u64 + f.more_clients,
+            client_ips: f.clients.iter().take(64).copied().map(Shown).collect(),
+            connections: f.seen.count,
+            max_offered: Mix::of(&f.max_offered),
+            verdict,
+            readiness: ReadinessRow::new(verdict, &f.readiness),
+            first_seen: f.seen.first,
+            last_seen: f.seen.last,
         }
     }
 }
@@ -902,6 +952,8 @@ pub struct Model<'a> {
     pub failures: Vec<FailureRow<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyModel<'a>>,
+    /// Client software: connections grouped by their JA4 fingerprint.
+    pub fingerprints: Vec<FingerprintRow>,
     /// SQL Server (TDS) connections by server; absent when there were none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sql_servers: Vec<SqlServerRow>,
@@ -1007,6 +1059,11 @@ impl<'a> Model<'a> {
                     .map(|(k, v)| UsageRow::new(k, v))
                     .collect(),
             }),
+            fingerprints: s
+                .fingerprints
+                .iter()
+                .map(|(k, f)| FingerprintRow::new(k, f))
+                .collect(),
             sql_servers: s
                 .sql
                 .iter()
@@ -1018,6 +1075,17 @@ impl<'a> Model<'a> {
             warnings,
             offers_3des: t.offers_3des,
             uses_3des: t.uses_3des,
+        }
+    }
+
+    /// Names the fingerprints the user has labels for (`--fingerprints`):
+    /// by JA4, else by JA3.
+    pub fn label_fingerprints(&mut self, labels: &std::collections::BTreeMap<String, String>) {
+        for f in &mut self.fingerprints {
+            f.label = labels
+                .get(&f.ja4)
+                .or_else(|| f.ja3.as_ref().and_then(|j| labels.get(j)))
+                .cloned();
         }
     }
 

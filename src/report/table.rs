@@ -406,6 +406,7 @@ impl<W: Write> Table<W> {
             self.versions(&mut o, &p, m, &h);
             self.clients(&mut o, &p, m, &h);
             self.servers(&mut o, &p, m, &h);
+            self.software(&mut o, &p, m, &h);
             self.sql_servers(&mut o, &p, m, &h);
             self.ciphers(&mut o, &p, m, &h);
             self.legacy(&mut o, &p, m, &h);
@@ -675,6 +676,48 @@ impl<W: Write> Table<W> {
         }
         g.render(p, o);
         lim.note(o, "servers");
+    }
+
+    /// Client software: connections by JA4 fingerprint, so one legacy
+    /// application on many hosts is one row.
+    fn software(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+        if m.fingerprints.is_empty() {
+            return;
+        }
+        h(o, "Client software (TLS fingerprints: JA4, JA3 beside it)");
+        let lim = self.limit(m.fingerprints.len());
+        let mut g = Grid::new(&[
+            ("JA4", false),
+            ("JA3", false),
+            ("CLIENTS", true),
+            ("CONNS", true),
+            ("MAX OFFERED", false),
+            ("VERDICT", false),
+            ("LABEL", false),
+        ]);
+        for f in m.fingerprints.iter().take(lim.shown) {
+            let tone = match f.verdict {
+                Verdict::WillBreak => Tone::Bad,
+                Verdict::Mixed | Verdict::HeldBack => Tone::Warn,
+                _ => Tone::Plain,
+            };
+            let ja3 = f.ja3.as_deref().unwrap_or("-");
+            g.row(vec![
+                f.ja4.as_str().into(),
+                if f.ja3_varies {
+                    format!("{ja3} (+ others)").into()
+                } else {
+                    ja3.into()
+                },
+                f.clients.to_string().into(),
+                f.connections.to_string().into(),
+                Cell::new(mix_text(&f.max_offered), mix_tone(&f.max_offered)),
+                Cell::new(f.verdict.label(), tone),
+                Cell::new(f.label.as_deref().unwrap_or(""), Tone::Plain),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "fingerprints");
     }
 
     fn sql_servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
