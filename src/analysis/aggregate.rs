@@ -530,10 +530,10 @@ impl Aggregator {
             };
             self.failures.record(key, |s| s.add(rec.ts));
         }
-        if let Some(ch) = rec.client_hello.as_deref() {
-            if let Some(fp) = crate::tls::fingerprint::ja4(ch, 't') {
-                let ja3 = crate::tls::fingerprint::ja3(ch).map(|j| j.hash);
-                self.fingerprints.record(fp.ja4, |f| {
+        if let Some(fps) = rec.fingerprints.as_deref() {
+            if let Some(fp) = &fps.ja4 {
+                let ja3 = fps.ja3.as_ref().map(|j| j.hash.clone());
+                self.fingerprints.record(fp.ja4.clone(), |f| {
                     f.seen.add(rec.ts);
                     match (&f.ja3, ja3) {
                         (None, j) => f.ja3 = j,

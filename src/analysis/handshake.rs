@@ -435,6 +435,7 @@ impl Handshake {
             end,
             tds: None,
             readiness: super::readiness::Class::Unknown,
+            fingerprints: None,
         })
     }
 }

@@ -238,6 +238,8 @@ pub struct ConnectionRecord {
     /// Where it stands against the run's policy (set as the record enters
     /// the aggregate; `Unknown` before).
     pub readiness: Class,
+    /// JA3, JA3S, JA4 (computed once, as the record enters the aggregate).
+    pub fingerprints: Option<Box<crate::tls::fingerprint::Fingerprints>>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -276,6 +278,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         end: End::CaptureEnd,
         tds: None,
         readiness: Class::Unknown,
+        fingerprints: None,
     }
 }
 

@@ -96,6 +96,11 @@ pub(super) struct Analysis<'a> {
 impl Analysis<'_> {
     fn record(&mut self, rec: &mut ConnectionRecord) {
         rec.readiness = self.aggregator.classify(rec);
+        rec.fingerprints = Some(Box::new(crate::tls::fingerprint::Fingerprints::of(
+            rec.client_hello.as_deref(),
+            rec.server_hello.as_deref(),
+            't',
+        )));
         let seen = self.fallback.observe(rec);
         if let Some(f) = seen.retry {
             self.aggregator.fallback(f);

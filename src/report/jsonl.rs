@@ -14,7 +14,6 @@ use crate::encap::tds::Prelogin;
 use crate::text::WireText;
 use crate::tls::alert;
 use crate::tls::cipher::CipherSuite;
-use crate::tls::fingerprint;
 use crate::tls::version::Version;
 
 #[derive(Serialize)]
@@ -147,25 +146,29 @@ struct RecordJson<'a> {
     readiness: &'static str,
     /// JA3 (MD5) and its string; JA3S likewise; JA4 and JA4_r. `null` when
     /// the hello could not be read whole (or is SSL 2.0-format).
-    ja3: Option<String>,
-    ja3_string: Option<String>,
-    ja3s: Option<String>,
-    ja3s_string: Option<String>,
-    ja4: Option<String>,
-    ja4_r: Option<String>,
+    ja3: Option<&'a str>,
+    ja3_string: Option<&'a str>,
+    ja3s: Option<&'a str>,
+    ja3s_string: Option<&'a str>,
+    ja4: Option<&'a str>,
+    ja4_r: Option<&'a str>,
     app: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tds: Option<TdsJson>,
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
-    let ch = rec.client_hello.as_deref();
-    let ja3 = ch.and_then(fingerprint::ja3);
-    let ja3s = rec.server_hello.as_deref().and_then(fingerprint::ja3s);
-    let ja4 = ch.and_then(|ch| fingerprint::ja4(ch, 't'));
-    let (ja3, ja3_string) = ja3.map_or((None, None), |j| (Some(j.hash), Some(j.string)));
-    let (ja3s, ja3s_string) = ja3s.map_or((None, None), |j| (Some(j.hash), Some(j.string)));
-    let (ja4, ja4_r) = ja4.map_or((None, None), |j| (Some(j.ja4), Some(j.raw)));
+    // Computed as the record entered the aggregate (pipeline::Analysis).
+    let fps = rec.fingerprints.as_deref();
+    let ja3 = fps.and_then(|f| f.ja3.as_ref());
+    let ja3s = fps.and_then(|f| f.ja3s.as_ref());
+    let ja4 = fps.and_then(|f| f.ja4.as_ref());
+    let (ja3, ja3_string) = (ja3.map(|j| j.hash.as_str()), ja3.map(|j| j.string.as_str()));
+    let (ja3s, ja3s_string) = (
+        ja3s.map(|j| j.hash.as_str()),
+        ja3s.map(|j| j.string.as_str()),
+    );
+    let (ja4, ja4_r) = (ja4.map(|j| j.ja4.as_str()), ja4.map(|j| j.raw.as_str()));
     RecordJson {
         ja3,
         ja3_string,

@@ -8,8 +8,6 @@
 //! passed `hello::MAX_LISTED` has no fingerprint (`None`): a wrong hash is
 //! worse than none.
 
-use std::fmt::Write as _;
-
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -23,15 +21,33 @@ pub struct Ja3 {
     pub hash: String,
 }
 
-fn joined<T: std::fmt::Display>(items: impl IntoIterator<Item = T>, sep: char) -> String {
-    let mut s = String::new();
-    for (i, item) in items.into_iter().enumerate() {
+/// `items` in decimal, joined by `-` (no formatting machinery: this runs
+/// for every connection).
+fn decimal_list<T: itoa::Integer + Copy>(items: &[T], out: &mut String) {
+    let mut buf = itoa::Buffer::new();
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            s.push(sep);
+            out.push('-');
         }
-        let _ = write!(s, "{item}");
+        out.push_str(buf.format(*item));
     }
-    s
+}
+
+/// The low four bits as a lowercase hex digit.
+fn nibble(v: u32) -> char {
+    char::from_digit(v & 0xf, 16).unwrap_or('0')
+}
+
+/// `items` as four hex digits each, joined by `,`.
+fn hex_list(items: impl IntoIterator<Item = u16>, out: &mut String) {
+    for (i, v) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for shift in [12, 8, 4, 0] {
+            out.push(nibble(u32::from(v >> shift)));
+        }
+    }
 }
 
 fn md5_hex(s: &str) -> String {
@@ -41,7 +57,8 @@ fn md5_hex(s: &str) -> String {
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(nibble(u32::from(b >> 4)));
+        s.push(nibble(u32::from(*b)));
     }
     s
 }
@@ -56,14 +73,17 @@ pub fn ja3(ch: &ClientHello) -> Option<Ja3> {
     if !readable(ch) {
         return None;
     }
-    let string = format!(
-        "{},{},{},{},{}",
-        ch.legacy_version.0,
-        joined(ch.cipher_suites.iter().map(|c| c.0), '-'),
-        joined(&ch.extensions, '-'),
-        joined(&ch.supported_groups, '-'),
-        joined(&ch.ec_point_formats, '-'),
-    );
+    let mut string = String::with_capacity(256);
+    let suites: Vec<u32> = ch.cipher_suites.iter().map(|c| c.0).collect();
+    string.push_str(itoa::Buffer::new().format(ch.legacy_version.0));
+    string.push(',');
+    decimal_list(&suites, &mut string);
+    string.push(',');
+    decimal_list(&ch.extensions, &mut string);
+    string.push(',');
+    decimal_list(&ch.supported_groups, &mut string);
+    string.push(',');
+    decimal_list(&ch.ec_point_formats, &mut string);
     let hash = md5_hex(&string);
     Some(Ja3 { string, hash })
 }
@@ -73,14 +93,34 @@ pub fn ja3s(sh: &ServerHello) -> Option<Ja3> {
     if sh.partial || sh.sslv2 {
         return None;
     }
-    let string = format!(
-        "{},{},{}",
-        sh.legacy_version.0,
-        sh.cipher.map_or(0, |c| c.0),
-        joined(&sh.extensions, '-'),
-    );
+    let mut string = String::with_capacity(64);
+    let mut buf = itoa::Buffer::new();
+    string.push_str(buf.format(sh.legacy_version.0));
+    string.push(',');
+    string.push_str(buf.format(sh.cipher.map_or(0, |c| c.0)));
+    string.push(',');
+    decimal_list(&sh.extensions, &mut string);
     let hash = md5_hex(&string);
     Some(Ja3 { string, hash })
+}
+
+/// Every fingerprint of one connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fingerprints {
+    pub ja3: Option<Ja3>,
+    pub ja3s: Option<Ja3>,
+    pub ja4: Option<Ja4>,
+}
+
+impl Fingerprints {
+    /// The fingerprints of a connection's hellos, over `transport`.
+    pub fn of(ch: Option<&ClientHello>, sh: Option<&ServerHello>, transport: char) -> Self {
+        Fingerprints {
+            ja3: ch.and_then(ja3),
+            ja3s: sh.and_then(ja3s),
+            ja4: ch.and_then(|ch| ja4(ch, transport)),
+        }
+    }
 }
 
 /// JA4: `ja4` (`a_b_c`) and `ja4_r` (the raw lists).
@@ -157,7 +197,8 @@ pub fn ja4(ch: &ClientHello, transport: char) -> Option<Ja4> {
     );
     let mut sorted_ciphers = ciphers.clone();
     sorted_ciphers.sort_unstable();
-    let cipher_list = joined(sorted_ciphers.iter().map(|c| format!("{c:04x}")), ',');
+    let mut cipher_list = String::with_capacity(5 * sorted_ciphers.len());
+    hex_list(sorted_ciphers.iter().copied(), &mut cipher_list);
     // Extensions sorted, SNI (0x0000) and ALPN (0x0010) left out; then the
     // signature algorithms in their order.
     let mut exts: Vec<u16> = ch
@@ -167,16 +208,12 @@ pub fn ja4(ch: &ClientHello, transport: char) -> Option<Ja4> {
         .filter(|e| *e != 0x0000 && *e != 0x0010)
         .collect();
     exts.sort_unstable();
-    let ext_list = joined(exts.iter().map(|e| format!("{e:04x}")), ',');
-    let sig_list = joined(
-        ch.signature_algorithms.iter().map(|s| format!("{s:04x}")),
-        ',',
-    );
-    let c_input = if sig_list.is_empty() {
-        ext_list.clone()
-    } else {
-        format!("{ext_list}_{sig_list}")
-    };
+    let mut c_input = String::with_capacity(5 * (exts.len() + ch.signature_algorithms.len()) + 1);
+    hex_list(exts.iter().copied(), &mut c_input);
+    if !ch.signature_algorithms.is_empty() {
+        c_input.push('_');
+        hex_list(ch.signature_algorithms.iter().copied(), &mut c_input);
+    }
     let ja4 = format!("{a}_{}_{}", sha12(&cipher_list), sha12(&c_input));
     let raw = format!("{a}_{cipher_list}_{c_input}");
     Some(Ja4 { ja4, raw })
