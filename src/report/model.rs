@@ -102,6 +102,16 @@ impl Serialize for Mix {
 /// A map whose keys are in the order given.
 pub struct Counts<K>(pub Vec<(K, u64)>);
 
+impl<K: PartialEq> Counts<K> {
+    /// The count of `key`, 0 when it is not listed.
+    pub fn get(&self, key: K) -> u64 {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
 impl<K: Display> Serialize for Counts<K> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
@@ -360,20 +370,12 @@ impl ReadinessModel {
 
     /// Clients with this verdict.
     pub fn clients_with(&self, v: Verdict) -> u64 {
-        self.clients
-            .0
-            .iter()
-            .find(|(k, _)| *k == v.as_str())
-            .map_or(0, |(_, n)| *n)
+        self.clients.get(v.as_str())
     }
 
     /// Servers with this verdict.
     pub fn servers_with(&self, v: Verdict) -> u64 {
-        self.servers
-            .0
-            .iter()
-            .find(|(k, _)| *k == v.as_str())
-            .map_or(0, |(_, n)| *n)
+        self.servers.get(v.as_str())
     }
 }
 

@@ -820,16 +820,18 @@ impl<W: Write> Table<W> {
         }
         // One roll-up row per client, its rows folded underneath: clients by
         // their legacy connections, then address.
-        let mut clients: Vec<(std::net::IpAddr, u64, Vec<&UsageRow<'_>>)> = Vec::new();
+        // (The list can hold --max-rows rows: group through a map.)
+        let mut by_client: std::collections::BTreeMap<std::net::IpAddr, (u64, Vec<&UsageRow<'_>>)> =
+            std::collections::BTreeMap::new();
         for r in &m.legacy {
-            match clients.iter_mut().find(|c| c.0 == r.client) {
-                Some(c) => {
-                    c.1 += r.connections;
-                    c.2.push(r);
-                }
-                None => clients.push((r.client, r.connections, vec![r])),
-            }
+            let c = by_client.entry(r.client).or_default();
+            c.0 += r.connections;
+            c.1.push(r);
         }
+        let mut clients: Vec<(std::net::IpAddr, u64, Vec<&UsageRow<'_>>)> = by_client
+            .into_iter()
+            .map(|(ip, (n, rows))| (ip, n, rows))
+            .collect();
         clients.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let lim = self.limit(clients.len());
         let per_client = if self.top == 0 { usize::MAX } else { 3 };
