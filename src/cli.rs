@@ -142,6 +142,12 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 65_536, allow_negative_numbers = true, value_parser = at_least::<512>)]
     pub max_handshake_bytes: usize,
 
+    /// Bytes of a server's Certificate message read beyond
+    /// --max-handshake-bytes (only its leaf certificate is kept; a longer
+    /// message is skipped and counted).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::tls::scanner::DEFAULT_MAX_CERTIFICATE_BYTES, allow_negative_numbers = true, value_parser = at_least::<0>)]
+    pub max_certificate_bytes: usize,
+
     /// Bytes all flows together may hold (out-of-order segments, partial
     /// hellos); beyond it the oldest flows are evicted (and counted).
     #[arg(long, value_name = "BYTES", default_value_t = 256 << 20, allow_negative_numbers = true, value_parser = at_least::<{ 1 << 20 }>)]
@@ -477,6 +483,7 @@ impl Args {
             },
             max_flows: self.max_flows,
             max_handshake_bytes: self.max_handshake_bytes,
+            max_certificate_bytes: self.max_certificate_bytes,
             max_buffered_bytes: self.max_buffered_bytes,
             max_rows: self.max_rows,
             idle_timeout: Duration::from_secs(self.idle_timeout),

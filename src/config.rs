@@ -36,6 +36,8 @@ pub struct Config {
     pub labels: std::collections::BTreeMap<String, String>,
     pub max_flows: usize,
     pub max_handshake_bytes: usize,
+    /// Bytes of a Certificate message read beyond `max_handshake_bytes`.
+    pub max_certificate_bytes: usize,
     /// Bytes all flows may hold at once (out-of-order segments and partial
     /// hellos); beyond it the oldest flows are evicted.
     pub max_buffered_bytes: usize,
@@ -97,6 +99,7 @@ impl Default for Config {
             labels: Default::default(),
             max_flows: 100_000,
             max_handshake_bytes: 64 * 1024,
+            max_certificate_bytes: crate::tls::scanner::DEFAULT_MAX_CERTIFICATE_BYTES,
             max_buffered_bytes: 256 << 20,
             max_rows: 100_000,
             idle_timeout: Duration::from_secs(120),

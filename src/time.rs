@@ -64,6 +64,19 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Seconds since 1970 (UTC; before 1970 negative), RFC 3339 to the second:
+/// `2021-01-01T00:00:00Z` (certificate validity).
+pub fn format_unix_secs(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 /// Howard Hinnant's `civil_from_days` algorithm (public domain description).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -94,6 +107,14 @@ mod tests {
             Timestamp::from_parts(951_782_400, 0).to_string(),
             "2000-02-29T00:00:00.000000Z"
         );
+    }
+
+    #[test]
+    fn unix_seconds_either_side_of_1970() {
+        assert_eq!(format_unix_secs(1_609_459_200), "2021-01-01T00:00:00Z");
+        assert_eq!(format_unix_secs(-1), "1969-12-31T23:59:59Z");
+        // 9999-12-31T23:59:59Z, the largest GeneralizedTime (RFC 5280 §4.1.2.5).
+        assert_eq!(format_unix_secs(253_402_300_799), "9999-12-31T23:59:59Z");
     }
 
     #[test]

@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut t = TcpTracker::new(FlowLimits {
         max_handshake_bytes: CAP,
+        max_certificate_bytes: 4 * CAP,
     });
     let mut rest = data;
     let mut i = 0u64;
@@ -65,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let (key, _) = FlowKey::new(a, b);
-    if let Some(rec) = t.finish(&key, End::CaptureEnd) {
+    if let Some(rec) = t.finish(&key, End::CaptureEnd, &mut Default::default()) {
         assert!(rec.client == a || rec.client == b);
         assert!(rec.server == a || rec.server == b);
         assert_ne!(rec.client, rec.server);

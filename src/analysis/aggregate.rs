@@ -24,6 +24,7 @@ use dashmap::mapref::entry::Entry;
 use hashlink::DefaultHashBuilder as Hasher;
 use hdrhistogram::Histogram;
 
+use super::certificate::{Finding, Findings};
 use super::fallback::Fallback;
 use super::readiness::{Class, Policy, Tally};
 use super::record::{ConnectionRecord, FailureReason, Outcome};
@@ -32,6 +33,7 @@ use crate::decode::Endpoint;
 use crate::encap::tds::Negotiated;
 use crate::text::WireText;
 use crate::time::Timestamp;
+use crate::tls::certificate::{Leaf, Unreadable};
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
 
@@ -55,6 +57,37 @@ pub struct FingerprintStats {
     pub more_clients: u64,
     pub max_offered: VersionMix,
     pub readiness: Tally,
+}
+
+/// Most SAN names kept per certificate row (the record has them all).
+const MAX_SAN_PER_CERTIFICATE: usize = 16;
+/// Most SNIs listed per certificate row that its names do not match.
+const MAX_MISMATCHED_SNIS: usize = 8;
+
+/// One server's certificate: a distinct leaf (by SHA-256) at one server
+/// address and port.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CertificateKey {
+    pub server: Endpoint,
+    pub sha256: String,
+}
+
+/// The connections that showed one certificate.
+#[derive(Clone, Debug, Default)]
+pub struct CertificateStats {
+    pub seen: Seen,
+    /// The leaf, its SAN list cut to `MAX_SAN_PER_CERTIFICATE` (`san_cut`
+    /// then set).
+    pub leaf: Option<Box<Leaf>>,
+    /// The longest chain it came with.
+    pub chain_length: u32,
+    /// Every finding any of its connections had.
+    pub findings: Findings,
+    /// Connections per finding.
+    pub by_finding: BTreeMap<Finding, u64>,
+    /// SNIs its names did not match, with connections.
+    pub mismatched_snis: BTreeMap<WireText, u64>,
+    pub more_mismatched: u64,
 }
 
 /// Most servers named per client as holding it back.
@@ -115,6 +148,8 @@ pub struct ServerStats {
     pub snis: BTreeMap<WireText, u64>,
     /// Its connections against the policy.
     pub readiness: Tally,
+    /// What its certificates' findings were (any connection).
+    pub certificate_findings: Findings,
 }
 
 /// Most clients below TLS 1.2 listed per SQL Server.
@@ -236,6 +271,13 @@ pub struct Totals {
     pub buckets: BTreeMap<u64, BucketStats>,
     /// Connections whose bucket found the series full (`--max-rows`).
     pub unlisted_buckets: u64,
+    /// Connections whose server certificate was read.
+    pub certificates: u64,
+    /// Connections whose server Certificate message could not be read, by
+    /// why.
+    pub certificates_unreadable: BTreeMap<Unreadable, u64>,
+    /// Connections per certificate finding.
+    pub certificate_findings: BTreeMap<Finding, u64>,
 }
 
 /// Connections (or retries) that every total counts but a full table could
@@ -249,6 +291,7 @@ pub struct Unlisted {
     pub below_min: u64,
     pub sql_servers: u64,
     pub fingerprints: u64,
+    pub certificates: u64,
     pub fallbacks: u64,
     /// Records whose client–server pair the fallback detector could not
     /// remember (its share of the bound was full of pairs in the window).
@@ -342,6 +385,7 @@ pub struct Aggregator {
     below_min: Rows<LegacyKey, Seen>,
     sql: Rows<Endpoint, SqlStats>,
     fingerprints: Rows<String, FingerprintStats>,
+    certificates: Rows<CertificateKey, CertificateStats>,
     fallbacks: Mutex<Vec<Fallback>>,
     max_rows: usize,
     unlisted_fallbacks: AtomicU64,
@@ -369,6 +413,7 @@ impl Aggregator {
             below_min: Rows::new(max_rows),
             sql: Rows::new(max_rows),
             fingerprints: Rows::new(max_rows),
+            certificates: Rows::new(max_rows),
             fallbacks: Mutex::new(Vec::new()),
             max_rows,
             unlisted_fallbacks: AtomicU64::new(0),
@@ -441,6 +486,15 @@ impl Aggregator {
             if let Some(sh) = &rec.server_hello {
                 t.downgrade_sentinels += count(sh.downgrade_sentinel.is_some());
             }
+            if let Some(c) = &rec.certificate {
+                match &c.leaf {
+                    Ok(_) => t.certificates += 1,
+                    Err(why) => *t.certificates_unreadable.entry(*why).or_default() += 1,
+                }
+                for f in rec.certificate_findings.iter() {
+                    *t.certificate_findings.entry(f).or_default() += 1;
+                }
+            }
             if let (Some(v), Some(d)) = (row_version, rec.handshake) {
                 t.latency.record(v, d.as_micros());
             }
@@ -493,6 +547,7 @@ impl Aggregator {
             s.uses_3des += count(uses_3des);
             s.failed += count(failed);
             s.readiness.add(class, rec);
+            s.certificate_findings = s.certificate_findings.union(rec.certificate_findings);
             if let Some(sni) = rec.sni() {
                 if let Some(n) = s.snis.get_mut(sni) {
                     *n += 1;
@@ -555,6 +610,9 @@ impl Aggregator {
                 });
             }
         }
+        if let (Some(c), Some(leaf)) = (&rec.certificate, rec.leaf()) {
+            self.observe_certificate(rec, c.chain_length, leaf);
+        }
         if let Some(tds) = rec.tds.as_deref() {
             let below = rec.below(Version::TLS12);
             let symptom = Symptom::of(rec);
@@ -586,6 +644,39 @@ impl Aggregator {
         }
     }
 
+    fn observe_certificate(&self, rec: &ConnectionRecord, chain_length: u32, leaf: &Leaf) {
+        let key = CertificateKey {
+            server: rec.server,
+            sha256: leaf.sha256.clone(),
+        };
+        let findings = rec.certificate_findings;
+        self.certificates.record(key, |c| {
+            c.seen.add(rec.ts);
+            c.chain_length = c.chain_length.max(chain_length);
+            c.findings = c.findings.union(findings);
+            for f in findings.iter() {
+                *c.by_finding.entry(f).or_default() += 1;
+            }
+            if c.leaf.is_none() {
+                let mut l = Box::new(leaf.clone());
+                if l.san_dns.len() > MAX_SAN_PER_CERTIFICATE {
+                    l.san_dns.truncate(MAX_SAN_PER_CERTIFICATE);
+                    l.san_cut = true;
+                }
+                c.leaf = Some(l);
+            }
+            if let (true, Some(sni)) = (findings.contains(Finding::NameMismatch), rec.sni()) {
+                if let Some(n) = c.mismatched_snis.get_mut(sni) {
+                    *n += 1;
+                } else if c.mismatched_snis.len() < MAX_MISMATCHED_SNIS {
+                    c.mismatched_snis.insert(sni.clone(), 1);
+                } else {
+                    c.more_mismatched += 1;
+                }
+            }
+        });
+    }
+
     /// Adds one fallback retry.
     pub fn fallback(&self, f: Fallback) {
         // A retry is a connection already counted (or unlisted) above.
@@ -614,6 +705,7 @@ impl Aggregator {
             below_min: self.below_min.unlisted(),
             sql_servers: self.sql.unlisted(),
             fingerprints: self.fingerprints.unlisted(),
+            certificates: self.certificates.unlisted(),
             fallbacks: self.unlisted_fallbacks.load(Ordering::Relaxed),
             fallback_pairs: self.unlisted_pairs.load(Ordering::Relaxed),
         }
@@ -646,6 +738,7 @@ impl Aggregator {
             below_min: self.below_min.into_sorted(),
             sql: self.sql.into_sorted(),
             fingerprints: self.fingerprints.into_sorted(),
+            certificates: self.certificates.into_sorted(),
             fallbacks: self
                 .fallbacks
                 .into_inner()
@@ -669,6 +762,7 @@ impl Aggregator {
             below_min: self.below_min.sorted(),
             sql: self.sql.sorted(),
             fingerprints: self.fingerprints.sorted(),
+            certificates: self.certificates.sorted(),
             fallbacks: self
                 .fallbacks
                 .lock()
@@ -699,6 +793,9 @@ pub struct Summary {
     pub sql: Vec<(Endpoint, SqlStats)>,
     /// Client fingerprints (JA4), by connections (then fingerprint).
     pub fingerprints: Vec<(String, FingerprintStats)>,
+    /// Server certificates: those with findings first, then by
+    /// connections (then server and fingerprint).
+    pub certificates: Vec<(CertificateKey, CertificateStats)>,
     /// In capture order of the retry.
     pub fallbacks: Vec<Fallback>,
     /// What full tables could not list.
@@ -725,6 +822,18 @@ impl Summary {
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.fingerprints
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        self.certificates.sort_by(|a, b| {
+            (
+                a.1.findings.is_empty(),
+                std::cmp::Reverse(a.1.seen.count),
+                &a.0,
+            )
+                .cmp(&(
+                    b.1.findings.is_empty(),
+                    std::cmp::Reverse(b.1.seen.count),
+                    &b.0,
+                ))
+        });
         self.fallbacks.sort();
         self
     }

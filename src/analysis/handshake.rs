@@ -27,11 +27,13 @@
 //! As in tls-parser's `tls_states.rs`, the transitions are one `match` over
 //! (event, direction), in [`Handshake::apply`].
 
+use super::certificate::Findings;
 use super::record::{AlertSeen, ConnectionRecord, End, Outcome, Role, Stage};
 use crate::decode::Endpoint;
 use crate::flow::Side;
 use crate::time::Timestamp;
 use crate::tls::alert;
+use crate::tls::certificate::{Chain, LeafCache};
 use crate::tls::cipher::CipherSuite;
 use crate::tls::event::{Event, Malformed, Stop};
 use crate::tls::hello::{ClientHello, ServerHello};
@@ -104,6 +106,8 @@ pub struct Handshake {
     /// The first side to close (FIN or RST), and whether with a RST.
     closed: Option<(Side, bool)>,
     malformed: Option<Malformed>,
+    /// The server's first Certificate message, when it was in clear.
+    certificate: Option<Box<Chain>>,
 }
 
 impl Default for Handshake {
@@ -130,6 +134,7 @@ impl Default for Handshake {
             stage: Stage::ClientHello,
             closed: None,
             malformed: None,
+            certificate: None,
         }
     }
 }
@@ -247,6 +252,7 @@ impl Handshake {
                     self.step(stage);
                 }
             }
+            Event::Certificate(chain) => self.certificate(side, chain),
             Event::Alert { level, description } => {
                 let from = self.role(side);
                 if self.alerts.len() < MAX_ALERTS {
@@ -293,6 +299,15 @@ impl Handshake {
                     self.progress[side.index()].unreadable = true;
                 }
             }
+        }
+    }
+
+    /// A Certificate message from `side`, whole or (once the connection
+    /// ended) as far as it came. A client's certificate (mutual TLS) is not
+    /// judged.
+    pub fn certificate(&mut self, side: Side, chain: Box<Chain>) {
+        if self.role(side) == Role::Server && self.certificate.is_none() {
+            self.certificate = Some(chain);
         }
     }
 
@@ -355,8 +370,9 @@ impl Handshake {
         }
     }
 
-    /// The connection's record, or `None` if it showed no TLS hello.
-    pub fn finish(self, ending: Ending) -> Option<ConnectionRecord> {
+    /// The connection's record, or `None` if it showed no TLS hello. The
+    /// server's certificate is parsed through `certs`.
+    pub fn finish(self, ending: Ending, certs: &mut LeafCache) -> Option<ConnectionRecord> {
         let order = self.order?;
         let client_side = self.client.unwrap_or(Side::Lo);
         let client_hello_complete = self.client_hello.as_ref().is_some_and(|ch| !ch.partial);
@@ -404,6 +420,13 @@ impl Handshake {
             .or(self.sslv2_cipher);
         let encrypted_alert_by = self.encrypted_alert_by.map(|s| self.role(s));
         let closed_by = self.closed.map(|(s, _)| self.role(s));
+        let ts = self.ch_ts.unwrap_or(self.first_hello_ts);
+        let sni = self.client_hello.as_ref().and_then(|ch| ch.sni.as_ref());
+        let certificate = self.certificate.map(|c| Box::new(certs.read(*c)));
+        let certificate_findings = match certificate.as_ref().map(|c| &c.leaf) {
+            Some(Ok(leaf)) => super::certificate::judge(leaf, ts, sni),
+            _ => Findings::default(),
+        };
         let [lo, hi] = ending.endpoints;
         let endpoint = |side: Side| match side {
             Side::Lo => lo,
@@ -411,7 +434,7 @@ impl Handshake {
         };
         Some(ConnectionRecord {
             order,
-            ts: self.ch_ts.unwrap_or(self.first_hello_ts),
+            ts,
             client: endpoint(client_side),
             server: endpoint(client_side.other()),
             client_hello: self.client_hello,
@@ -436,6 +459,8 @@ impl Handshake {
             tds: None,
             readiness: super::readiness::Class::Unknown,
             fingerprints: None,
+            certificate,
+            certificate_findings,
         })
     }
 }

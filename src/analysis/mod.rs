@@ -6,6 +6,8 @@
 //! - [`handshake`]: the TLS handshake state machine, which knows nothing of
 //!   TCP and makes the [`record`];
 //! - [`tds`]: SQL Server connections — TDS facts, the login, symptoms;
+//! - [`certificate`]: the server certificate's findings at capture time
+//!   (expired, self-signed, weak, a name that does not match the SNI);
 //! - [`readiness`]: each connection, client and server against a policy
 //!   (will break, held back, ready, ...);
 //! - [`order`]: records leave in capture order of their first hello;
@@ -15,6 +17,7 @@
 
 pub mod accounting;
 pub mod aggregate;
+pub mod certificate;
 pub mod fallback;
 pub mod handshake;
 pub mod order;

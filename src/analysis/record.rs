@@ -5,6 +5,7 @@
 //! transport ([`super::tcp`]) and the TLS layers saw; read by the aggregate,
 //! the fallback detector and every report format.
 
+use super::certificate::Findings;
 use super::readiness::Class;
 pub use super::reason::{FailureReason, Incomplete};
 use super::tds::TdsInfo;
@@ -12,6 +13,7 @@ use crate::decode::Endpoint;
 use crate::text::WireText;
 use crate::time::{Duration, Timestamp};
 use crate::tls::alert;
+use crate::tls::certificate::{Certificate, Leaf};
 use crate::tls::cipher::CipherSuite;
 use crate::tls::event::Malformed;
 use crate::tls::hello::{ClientHello, ServerHello};
@@ -240,6 +242,11 @@ pub struct ConnectionRecord {
     pub readiness: Class,
     /// JA3, JA3S, JA4 (computed once, as the record enters the aggregate).
     pub fingerprints: Option<Box<crate::tls::fingerprint::Fingerprints>>,
+    /// The server's certificate chain, when its Certificate message was in
+    /// clear (TLS <= 1.2, SSL 3.0).
+    pub certificate: Option<Box<Certificate>>,
+    /// What is wrong with the leaf, at this record's capture time.
+    pub certificate_findings: Findings,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -279,6 +286,8 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         tds: None,
         readiness: Class::Unknown,
         fingerprints: None,
+        certificate: None,
+        certificate_findings: Findings::default(),
     }
 }
 
@@ -311,13 +320,29 @@ impl ConnectionRecord {
         self.client_hello.as_ref().and_then(|ch| ch.sni.as_ref())
     }
 
-    /// Every name from the wire this record holds (SNI, ALPN): the strings
-    /// a sink must treat as data.
+    /// The server certificate's leaf, when it was read.
+    pub fn leaf(&self) -> Option<&Leaf> {
+        self.certificate
+            .as_ref()
+            .and_then(|c| c.leaf.as_ref().ok())
+            .map(|l| &**l)
+    }
+
+    /// Every name from the wire this record holds (SNI, ALPN, the
+    /// certificate's names): the strings a sink must treat as data.
     pub fn wire_texts(&self) -> impl Iterator<Item = &WireText> {
         let ch = self.client_hello.as_deref();
+        let leaf = self.leaf();
         ch.and_then(|c| c.sni.as_ref())
             .into_iter()
             .chain(ch.and_then(|c| c.alpn.as_deref()).unwrap_or_default())
+            .chain(leaf.into_iter().flat_map(|l| {
+                [&l.subject, &l.issuer]
+                    .into_iter()
+                    .chain(l.subject_cn.as_ref())
+                    .chain(l.issuer_cn.as_ref())
+                    .chain(&l.san_dns)
+            }))
     }
 
     pub fn fallback_scsv(&self) -> bool {

@@ -29,6 +29,7 @@ use crate::encap::tds::Negotiated;
 use crate::flow::reassembly::{Reassembler, Sink};
 use crate::flow::{FlowKey, Side};
 use crate::time::Timestamp;
+use crate::tls::certificate::LeafCache;
 use crate::tls::event::{Event, Malformed, Stop};
 use crate::tls::scanner::Scanner;
 
@@ -37,6 +38,8 @@ use crate::tls::scanner::Scanner;
 pub struct FlowLimits {
     /// Bytes examined per direction, and the largest out-of-order backlog.
     pub max_handshake_bytes: usize,
+    /// Bytes of a Certificate message read beyond that.
+    pub max_certificate_bytes: usize,
 }
 
 #[derive(Debug)]
@@ -130,7 +133,10 @@ impl TcpTracker {
         let dir = || Direction {
             reasm: Reassembler::new(limits.max_handshake_bytes),
             unwrap: Unwrap::new(limits.max_handshake_bytes),
-            scanner: Scanner::new(limits.max_handshake_bytes),
+            scanner: Scanner::with_certificate_cap(
+                limits.max_handshake_bytes,
+                limits.max_certificate_bytes,
+            ),
             syn_isn: None,
             fin: false,
             saw_data: false,
@@ -301,7 +307,22 @@ impl TcpTracker {
 
     /// The connection's record, or `None` if the flow showed neither a TLS
     /// hello nor a TDS PRELOGIN.
-    pub fn finish(self, key: &FlowKey, end: End) -> Option<ConnectionRecord> {
+    pub fn finish(
+        mut self,
+        key: &FlowKey,
+        end: End,
+        certs: &mut LeafCache,
+    ) -> Option<ConnectionRecord> {
+        // A server that was still sending its chain when the client gave up
+        // (a client refusing a 300 KB chain): what arrived of it counts.
+        for side in [Side::Lo, Side::Hi] {
+            self.dirs[side.index()].scanner.end(&mut self.events);
+            for event in self.events.drain(..) {
+                if let Event::Certificate(chain) = event {
+                    self.handshake.certificate(side, chain);
+                }
+            }
+        }
         let lost_bytes = self
             .dirs
             .iter()
@@ -311,13 +332,16 @@ impl TcpTracker {
             [client, client.other()].map(|s| self.dirs[s.index()].unwrap.tds().copied());
         let login = self.login;
         let tds = self.tds;
-        let mut rec = self.handshake.finish(Ending {
-            endpoints: [key.lo, key.hi],
-            end,
-            reset_by: self.reset_by,
-            cut_by_snaplen: self.cut,
-            lost_bytes,
-        })?;
+        let mut rec = self.handshake.finish(
+            Ending {
+                endpoints: [key.lo, key.hi],
+                end,
+                reset_by: self.reset_by,
+                cut_by_snaplen: self.cut,
+                lost_bytes,
+            },
+            certs,
+        )?;
         let strict = rec
             .client_hello
             .as_ref()

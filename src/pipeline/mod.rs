@@ -222,6 +222,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let threads = cfg.threads.max(1);
     let limits = FlowLimits {
         max_handshake_bytes: cfg.max_handshake_bytes,
+        max_certificate_bytes: cfg.max_certificate_bytes,
     };
     // Workers see disjoint client-server pairs: each remembers its share.
     let analysis = || Analysis {
@@ -470,7 +471,9 @@ fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &m
     }
     if capture.tds_desyncs > 0 {
         warnings.push(format!(
-            "{} SQL Server (TDS) connections had bytes that are not a TDS packet header where              one must be, or a capture gap across one: what followed was not read (see              tds.desync in --format jsonl)",
+            "{} SQL Server (TDS) connections had bytes that are not a TDS packet header where \
+             one must be, or a capture gap across one: what followed was not read (see \
+             tds.desync in --format jsonl)",
             capture.tds_desyncs
         ));
     }
@@ -505,6 +508,27 @@ fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &m
             }
         ));
     }
+    let unreadable = &summary.totals.certificates_unreadable;
+    if !unreadable.is_empty() {
+        let total: u64 = unreadable.values().sum();
+        let parts: Vec<String> = unreadable
+            .iter()
+            .map(|(why, n)| format!("{n} {}", why.describe()))
+            .collect();
+        let hint = if unreadable.contains_key(&crate::tls::certificate::Unreadable::TooLong) {
+            format!(
+                " (--max-certificate-bytes is {}; raise it to read longer chains)",
+                cfg.max_certificate_bytes
+            )
+        } else {
+            String::new()
+        };
+        warnings.push(format!(
+            "{total} server certificate(s) could not be read: {}{hint}; their connections are \
+             reported without certificate facts (certificate.unreadable in --format jsonl)",
+            parts.join(", ")
+        ));
+    }
     let u = &summary.unlisted;
     if u.any() {
         let parts: Vec<String> = [
@@ -513,6 +537,7 @@ fn explain(cfg: &Config, capture: &CaptureStats, summary: &Summary, warnings: &m
             (u.legacy, "in the legacy table"),
             (u.failures, "in the failure table"),
             (u.below_min, "in the policy table"),
+            (u.certificates, "in the certificate table"),
             (u.fallbacks, "fallback retries"),
             (
                 u.fallback_pairs,

@@ -10,6 +10,7 @@ use crate::capture::LinkType;
 use crate::decode::{self, Segment, Skip, TcpFlags};
 use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
 use crate::time::{Duration, Timestamp};
+use crate::tls::certificate::LeafCache;
 use crate::tls::event::Malformed;
 
 enum FlowState {
@@ -68,6 +69,8 @@ pub struct Worker {
     /// Bytes the flows hold now, and the most they may.
     pub(super) buffered: usize,
     pub(super) max_buffered: usize,
+    /// Server certificates, each parsed once.
+    certs: LeafCache,
     pub stats: WorkerStats,
 }
 
@@ -88,6 +91,7 @@ impl Worker {
             now: Timestamp::ZERO,
             buffered: 0,
             max_buffered,
+            certs: LeafCache::default(),
             stats: WorkerStats::default(),
         }
     }
@@ -103,7 +107,7 @@ impl Worker {
                 }
             }
             let unfinished = t.hello_unfinished();
-            match t.finish(key, end) {
+            match t.finish(key, end, &mut self.certs) {
                 Some(rec) => {
                     if rec.tds.as_ref().is_some_and(|t| t.desync.is_some()) {
                         self.stats.tds_desyncs += 1;

@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
 use crate::text::WireText;
+use crate::time::format_unix_secs;
 use crate::tls::alert;
 
 /// One connection, as a CSV row; the header is its field names.
@@ -55,6 +56,13 @@ struct Row<'a> {
     /// `login_only`, `none`, `refused`) and how the LOGIN7 went.
     tds_encryption: Cow<'a, str>,
     tds_login: Cow<'a, str>,
+    /// The server certificate's leaf (when it was in clear), and its
+    /// findings at capture time, `;`-joined.
+    cert_subject_cn: Cow<'a, str>,
+    cert_issuer_cn: Cow<'a, str>,
+    cert_not_after: Cow<'a, str>,
+    cert_sha256: Cow<'a, str>,
+    cert_findings: Cow<'a, str>,
 }
 
 /// Does a spreadsheet take a cell beginning like this for a formula?
@@ -104,6 +112,7 @@ impl Cells {
     fn row<'a>(&self, rec: &'a ConnectionRecord) -> Row<'a> {
         let ch = rec.client_hello.as_deref();
         let tds = rec.tds.as_deref();
+        let leaf = rec.leaf();
         Row {
             ts: self.text(rec.ts.to_string()),
             client_ip: self.text(rec.client.ip.to_string()),
@@ -149,6 +158,11 @@ impl Cells {
             app: self.text(rec.app().unwrap_or("")),
             tds_encryption: self.text(tds.and_then(|t| t.encryption()).map_or("", |e| e.as_str())),
             tds_login: self.text(tds.and_then(|t| t.login).map_or("", |l| l.as_str())),
+            cert_subject_cn: self.wire(leaf.and_then(|l| l.subject_cn.as_ref())),
+            cert_issuer_cn: self.wire(leaf.and_then(|l| l.issuer_cn.as_ref())),
+            cert_not_after: self.shown(leaf.map(|l| format_unix_secs(l.not_after))),
+            cert_sha256: self.text(leaf.map_or("", |l| l.sha256.as_str())),
+            cert_findings: self.list(rec.certificate_findings.keys()),
         }
     }
 
@@ -238,8 +252,11 @@ mod tests {
     fn the_header_is_the_row_type() {
         let h = String::from_utf8(header()).unwrap();
         assert!(h.starts_with("ts,client_ip,client_port,server_ip,server_port,sni,"));
-        assert!(h.ends_with(",reason,stage,closed_by,readiness,app,tds_encryption,tds_login\n"));
-        assert_eq!(h.matches(',').count(), 30);
+        assert!(h.ends_with(
+            ",readiness,app,tds_encryption,tds_login,cert_subject_cn,cert_issuer_cn,\
+             cert_not_after,cert_sha256,cert_findings\n"
+        ));
+        assert_eq!(h.matches(',').count(), 35);
     }
 
     #[test]

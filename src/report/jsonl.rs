@@ -12,7 +12,9 @@ use crate::analysis::tds::TdsInfo;
 use crate::decode::Endpoint;
 use crate::encap::tds::Prelogin;
 use crate::text::WireText;
+use crate::time::format_unix_secs;
 use crate::tls::alert;
+use crate::tls::certificate::Certificate;
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
 
@@ -121,6 +123,60 @@ impl TdsJson {
     }
 }
 
+/// The server's certificate: the chain's length and the leaf's facts
+/// (`null` where the leaf could not be read: `unreadable` says why).
+#[derive(Serialize)]
+struct CertificateJson<'a> {
+    chain_length: u32,
+    partial: bool,
+    unreadable: Option<&'static str>,
+    subject: Option<&'a WireText>,
+    subject_cn: Option<&'a WireText>,
+    san_dns: Option<&'a [WireText]>,
+    issuer: Option<&'a WireText>,
+    issuer_cn: Option<&'a WireText>,
+    serial: Option<&'a str>,
+    not_before: Option<String>,
+    not_after: Option<String>,
+    signature_algorithm: Option<&'a str>,
+    signature_oid: Option<&'a str>,
+    key_type: Option<&'static str>,
+    key_bits: Option<u32>,
+    key_curve: Option<&'a str>,
+    sha256: Option<&'a str>,
+    self_signed: Option<bool>,
+    /// At capture time: expired, not_yet_valid, expires_soon, self_signed,
+    /// weak_signature, weak_key, name_mismatch.
+    findings: Vec<&'static str>,
+}
+
+impl<'a> CertificateJson<'a> {
+    fn of(rec: &'a ConnectionRecord, c: &'a Certificate) -> Self {
+        let leaf = c.leaf.as_deref().ok();
+        CertificateJson {
+            chain_length: c.chain_length,
+            partial: c.partial,
+            unreadable: c.leaf.as_ref().err().map(|e| e.as_str()),
+            subject: leaf.map(|l| &l.subject),
+            subject_cn: leaf.and_then(|l| l.subject_cn.as_ref()),
+            san_dns: leaf.map(|l| l.san_dns.as_slice()),
+            issuer: leaf.map(|l| &l.issuer),
+            issuer_cn: leaf.and_then(|l| l.issuer_cn.as_ref()),
+            serial: leaf.map(|l| l.serial.as_str()),
+            not_before: leaf.map(|l| format_unix_secs(l.not_before)),
+            not_after: leaf.map(|l| format_unix_secs(l.not_after)),
+            signature_algorithm: leaf.map(|l| l.signature_algorithm.as_str()),
+            signature_oid: leaf.map(|l| l.signature_oid.as_str()),
+            key_type: leaf.map(|l| l.key_type.as_str()),
+            key_bits: leaf.and_then(|l| l.key_bits),
+            key_curve: leaf.and_then(|l| l.key_curve.as_deref()),
+            sha256: leaf.map(|l| l.sha256.as_str()),
+            self_signed: leaf.map(|l| l.self_signed),
+            findings: rec.certificate_findings.keys(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct RecordJson<'a> {
     ts: Shown<crate::time::Timestamp>,
@@ -155,6 +211,8 @@ struct RecordJson<'a> {
     app: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tds: Option<TdsJson>,
+    /// The server's certificate, when its Certificate message was in clear.
+    certificate: Option<CertificateJson<'a>>,
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
@@ -234,6 +292,10 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         readiness: rec.readiness.as_str(),
         app: rec.app(),
         tds: rec.tds.as_deref().map(TdsJson::of),
+        certificate: rec
+            .certificate
+            .as_deref()
+            .map(|c| CertificateJson::of(rec, c)),
     }
 }
 

@@ -20,9 +20,10 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::accounting::{CaptureStats, FileReport};
 use crate::analysis::aggregate::{
-    ClientStats, FailureKey, FingerprintStats, LegacyKey, Seen, ServerStats, SqlStats, Summary,
-    Unlisted, VersionMix,
+    CertificateKey, CertificateStats, ClientStats, FailureKey, FingerprintStats, LegacyKey, Seen,
+    ServerStats, SqlStats, Summary, Unlisted, VersionMix,
 };
+use crate::analysis::certificate::Finding;
 use crate::analysis::fallback::Fallback;
 use crate::analysis::readiness::{Policy, Tally, Verdict};
 use crate::analysis::reason::{FailureReason, ServerSeen};
@@ -31,7 +32,7 @@ use crate::analysis::tds::Symptom;
 use crate::capture::InterfaceStats;
 use crate::decode::Endpoint;
 use crate::text::WireText;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, format_unix_secs};
 use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
 
@@ -274,6 +275,8 @@ pub struct UnlistedModel {
     pub sql_servers: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub fingerprints: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub certificates: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -292,6 +295,7 @@ impl From<Unlisted> for UnlistedModel {
             fallback_pairs: u.fallback_pairs,
             sql_servers: u.sql_servers,
             fingerprints: u.fingerprints,
+            certificates: u.certificates,
         }
     }
 }
@@ -547,6 +551,8 @@ pub struct ServerRow<'a> {
     #[serde(skip)]
     pub verdict: Verdict,
     pub readiness: ReadinessRow,
+    /// What was wrong with its certificates, on any connection.
+    pub certificate_findings: Vec<&'static str>,
 }
 
 impl<'a> ServerRow<'a> {
@@ -566,6 +572,119 @@ impl<'a> ServerRow<'a> {
             last_seen: s.seen.last,
             verdict: s.readiness.server_verdict(),
             readiness: ReadinessRow::new(s.readiness.server_verdict(), &s.readiness),
+            certificate_findings: s.certificate_findings.keys(),
+        }
+    }
+}
+
+/// One server certificate: a distinct leaf at one server address and port.
+#[derive(Serialize)]
+pub struct CertificateRow<'a> {
+    #[serde(serialize_with = "endpoint")]
+    pub server: Endpoint,
+    pub subject: &'a WireText,
+    pub subject_cn: Option<&'a WireText>,
+    /// The first SAN DNS names (16 at most: `san_cut` says there were more).
+    pub san_dns: &'a [WireText],
+    pub san_cut: bool,
+    pub issuer: &'a WireText,
+    pub issuer_cn: Option<&'a WireText>,
+    pub serial: &'a str,
+    pub not_before: String,
+    pub not_after: String,
+    pub signature_algorithm: &'a str,
+    pub key_type: &'static str,
+    pub key_bits: Option<u32>,
+    pub key_curve: Option<&'a str>,
+    pub self_signed: bool,
+    pub chain_length: u32,
+    pub sha256: &'a str,
+    pub connections: u64,
+    /// Connections per finding (every finding any of them had).
+    pub findings: Counts<&'static str>,
+    /// SNIs the certificate's names did not match, with connections.
+    pub mismatched_snis: Vec<(&'a WireText, u64)>,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl<'a> CertificateRow<'a> {
+    fn new(key: &'a CertificateKey, c: &'a CertificateStats) -> Option<Self> {
+        let leaf = c.leaf.as_deref()?;
+        Some(CertificateRow {
+            server: key.server,
+            subject: &leaf.subject,
+            subject_cn: leaf.subject_cn.as_ref(),
+            san_dns: &leaf.san_dns,
+            san_cut: leaf.san_cut,
+            issuer: &leaf.issuer,
+            issuer_cn: leaf.issuer_cn.as_ref(),
+            serial: &leaf.serial,
+            not_before: format_unix_secs(leaf.not_before),
+            not_after: format_unix_secs(leaf.not_after),
+            signature_algorithm: &leaf.signature_algorithm,
+            key_type: leaf.key_type.as_str(),
+            key_bits: leaf.key_bits,
+            key_curve: leaf.key_curve.as_deref(),
+            self_signed: leaf.self_signed,
+            chain_length: c.chain_length,
+            sha256: &key.sha256,
+            connections: c.seen.count,
+            findings: Counts(c.by_finding.iter().map(|(f, n)| (f.key(), *n)).collect()),
+            mismatched_snis: c.mismatched_snis.iter().map(|(s, n)| (s, *n)).collect(),
+            first_seen: c.seen.first,
+            last_seen: c.seen.last,
+        })
+    }
+
+    /// The key in words: `RSA 2048`, `EC 256 (prime256v1)`.
+    pub fn key(&self) -> String {
+        match (self.key_bits, self.key_curve) {
+            (Some(b), Some(c)) => format!("{} {b} ({c})", self.key_type),
+            (Some(b), None) => format!("{} {b}", self.key_type),
+            (None, _) => self.key_type.to_owned(),
+        }
+    }
+}
+
+/// The server certificates seen in clear (TLS <= 1.2), and what was wrong
+/// with them.
+#[derive(Serialize)]
+pub struct CertificatesModel<'a> {
+    /// Connections whose server certificate was read.
+    pub connections: u64,
+    /// Connections whose Certificate message could not be read, by why.
+    pub unreadable: Counts<&'static str>,
+    /// Connections per finding.
+    pub findings: Counts<&'static str>,
+    /// One row per distinct leaf and server: those with findings first.
+    pub certificates: Vec<CertificateRow<'a>>,
+}
+
+impl<'a> CertificatesModel<'a> {
+    fn new(s: &'a Summary) -> Self {
+        let t = &s.totals;
+        CertificatesModel {
+            connections: t.certificates,
+            unreadable: Counts(
+                t.certificates_unreadable
+                    .iter()
+                    .map(|(u, n)| (u.as_str(), *n))
+                    .collect(),
+            ),
+            findings: Counts(
+                Finding::ALL
+                    .iter()
+                    .map(|f| (f.key(), t.certificate_findings.get(f).copied().unwrap_or(0)))
+                    .collect(),
+            ),
+            certificates: s
+                .certificates
+                .iter()
+                .filter_map(|(k, c)| CertificateRow::new(k, c))
+                .collect(),
         }
     }
 }
@@ -956,6 +1075,8 @@ pub struct Model<'a> {
     pub policy: Option<PolicyModel<'a>>,
     /// Client software: connections grouped by their JA4 fingerprint.
     pub fingerprints: Vec<FingerprintRow>,
+    /// Server certificates (TLS <= 1.2), with their findings.
+    pub certificates: CertificatesModel<'a>,
     /// SQL Server (TDS) connections by server; absent when there were none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sql_servers: Vec<SqlServerRow>,
@@ -1066,6 +1187,7 @@ impl<'a> Model<'a> {
                 .iter()
                 .map(|(k, f)| FingerprintRow::new(k, f))
                 .collect(),
+            certificates: CertificatesModel::new(s),
             sql_servers: s
                 .sql
                 .iter()

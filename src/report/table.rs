@@ -11,6 +11,7 @@ use std::io::{self, Write};
 
 use super::model::{Mix, Model, ServerRow, UsageRow};
 use super::{Report, escape};
+use crate::analysis::certificate::Finding;
 use crate::analysis::fallback::RetryOutcome;
 use crate::analysis::readiness::Verdict;
 use crate::analysis::record::Outcome;
@@ -407,6 +408,7 @@ impl<W: Write> Table<W> {
             self.clients(&mut o, &p, m, &h);
             self.servers(&mut o, &p, m, &h);
             self.software(&mut o, &p, m, &h);
+            self.certificates(&mut o, &p, m, &h);
             self.sql_servers(&mut o, &p, m, &h);
             self.ciphers(&mut o, &p, m, &h);
             self.legacy(&mut o, &p, m, &h);
@@ -640,13 +642,23 @@ impl<W: Write> Table<W> {
     fn servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         h(o, "Servers");
         let lim = self.limit(m.servers.len());
-        let mut g = Grid::new(&[
+        // A column for certificate findings when any server has them.
+        let certs = m
+            .servers
+            .iter()
+            .take(lim.shown)
+            .any(|s| !s.certificate_findings.is_empty());
+        let mut columns = vec![
             ("SERVER", false),
             ("CONNS", true),
             ("NEGOTIATED", false),
             ("FAILED", true),
             ("SNI", false),
-        ]);
+        ];
+        if certs {
+            columns.push(("CERTIFICATE", false));
+        }
+        let mut g = Grid::new(&columns);
         for s in m.servers.iter().take(lim.shown) {
             let mut sni = s
                 .snis
@@ -659,7 +671,7 @@ impl<W: Write> Table<W> {
             if more > 0 {
                 let _ = write!(sni, " +{more}");
             }
-            g.row(vec![
+            let mut row = vec![
                 s.endpoint.to_string().into(),
                 s.connections.to_string().into(),
                 Cell::new(mix_text(&s.versions), mix_tone(&s.versions)),
@@ -672,7 +684,15 @@ impl<W: Write> Table<W> {
                     },
                 ),
                 Cell(sni, Tone::Plain),
-            ]);
+            ];
+            if certs {
+                row.push(if s.certificate_findings.is_empty() {
+                    Cell::new("-", Tone::Plain)
+                } else {
+                    Cell::new(s.certificate_findings.join(", "), Tone::Bad)
+                });
+            }
+            g.row(row);
         }
         g.render(p, o);
         lim.note(o, "servers");
@@ -718,6 +738,112 @@ impl<W: Write> Table<W> {
         }
         g.render(p, o);
         lim.note(o, "fingerprints");
+    }
+
+    /// Server certificates seen in clear: one row per server and leaf, those
+    /// with findings first.
+    fn certificates(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str),
+    ) {
+        let c = &m.certificates;
+        if c.certificates.is_empty() && c.unreadable.0.is_empty() {
+            return;
+        }
+        h(
+            o,
+            "Certificates (servers' certificates in clear, TLS 1.2 and below)",
+        );
+        let with_findings = c
+            .certificates
+            .iter()
+            .filter(|r| !r.findings.0.is_empty())
+            .count();
+        let _ = write!(
+            o,
+            "  {} distinct per server, {with_findings} with findings; {} connections showed one",
+            c.certificates.len(),
+            c.connections
+        );
+        let unreadable: u64 = c.unreadable.0.iter().map(|(_, n)| n).sum();
+        if unreadable > 0 {
+            let why: Vec<String> = c
+                .unreadable
+                .0
+                .iter()
+                .map(|(k, n)| format!("{} {n}", k.replace('_', " ")))
+                .collect();
+            let _ = write!(o, ", {unreadable} could not be read ({})", why.join(", "));
+        }
+        o.push('\n');
+        if c.certificates.is_empty() {
+            return;
+        }
+        let lim = self.limit(c.certificates.len());
+        let mut g = Grid::new(&[
+            ("SERVER", false),
+            ("SUBJECT", false),
+            ("ISSUER", false),
+            ("EXPIRES", false),
+            ("KEY", false),
+            ("SIGNATURE", false),
+            ("CONNS", true),
+            ("FINDINGS", false),
+        ]);
+        let shown = &c.certificates[..lim.shown];
+        for r in shown {
+            let has = |k: &str| r.findings.get(k) > 0;
+            let tone = |bad: bool| if bad { Tone::Bad } else { Tone::Plain };
+            let expires = r.not_after.get(..10).unwrap_or(&r.not_after);
+            let expiry_tone = if has("expired") || has("not_yet_valid") {
+                Tone::Bad
+            } else if has("expires_soon") {
+                Tone::Warn
+            } else {
+                Tone::Plain
+            };
+            let findings: Vec<&str> = Finding::ALL
+                .iter()
+                .filter(|f| has(f.key()))
+                .map(|f| f.label())
+                .collect();
+            g.row(vec![
+                r.server.to_string().into(),
+                Cell::wire(r.subject_cn.or(Some(r.subject))),
+                Cell::wire(r.issuer_cn.or(Some(r.issuer))),
+                Cell::new(expires, expiry_tone),
+                Cell::new(r.key(), tone(has("weak_key"))),
+                Cell::new(r.signature_algorithm, tone(has("weak_signature"))),
+                r.connections.to_string().into(),
+                if findings.is_empty() {
+                    Cell::new("-", Tone::Good)
+                } else {
+                    Cell::new(findings.join(", "), Tone::Bad)
+                },
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "certificates");
+        for r in shown {
+            if r.mismatched_snis.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = r
+                .mismatched_snis
+                .iter()
+                .map(|(sni, n)| format!("{} ({n})", wire_text(sni)))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  {} {}: SNI not matched by its names: {}",
+                r.server,
+                wire_text(r.subject_cn.unwrap_or(r.subject)),
+                names.join(", ")
+            );
+        }
     }
 
     fn sql_servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {

@@ -6,6 +6,7 @@
 //! deciding that a handshake completed, failed or was refused is the state
 //! machine's job.
 
+use super::certificate::Chain;
 use super::cipher::CipherSuite;
 use super::hello::{ClientHello, ServerHello};
 
@@ -20,6 +21,9 @@ pub enum Event {
     /// (RFC 8446 §4 / RFC 5246 §7.4: 11 Certificate, 12 ServerKeyExchange,
     /// 14 ServerHelloDone, 16 ClientKeyExchange, ...).
     Handshake(u8),
+    /// The first Certificate message ended (after its
+    /// [`Event::Handshake`]`(11)`): what its chain showed.
+    Certificate(Box<Chain>),
     /// A handshake record after this side's ChangeCipherSpec (TLS ≤ 1.2):
     /// its encrypted Finished.
     EncryptedHandshake,

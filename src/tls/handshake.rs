@@ -9,11 +9,17 @@
 //! fragment reassembly — and keeps its place across them.
 //!
 //! Only hellos (ClientHello, ServerHello, the drafts' HelloRetryRequest) are
-//! buffered and parsed; of any other message only its type is reported, and
-//! its body is skipped by count. A hello declaring more than the cap is
-//! refused without buffering. Bytes lost to a capture gap cut the message
-//! they fall in: a hello is then read as far as it goes and marked partial.
+//! buffered and parsed, and the first Certificate message is streamed
+//! through a [`ChainReader`] (its leaf buffered, the rest counted); of any
+//! other message only its type is reported, and its body is skipped by
+//! count. A hello declaring more than the cap is refused without buffering;
+//! a Certificate message has a cap of its own, and its bytes do not count
+//! against the direction's byte cap (the reader says how many: its
+//! [`HandshakeReader::credit`]). Bytes lost to a capture gap cut the
+//! message they fall in: a hello is then read as far as it goes and marked
+//! partial, a certificate chain likewise.
 
+use super::certificate::{self, ChainReader};
 use super::event::{Event, Malformed};
 use super::hello;
 use super::reader::Partial;
@@ -21,6 +27,7 @@ use super::version::Version;
 
 pub const HS_CLIENT_HELLO: u8 = 1;
 pub const HS_SERVER_HELLO: u8 = 2;
+pub const HS_CERTIFICATE: u8 = 11;
 const HS_DRAFT_HELLO_RETRY: u8 = 6;
 
 /// Reassembles one direction's handshake messages.
@@ -38,11 +45,19 @@ pub struct HandshakeReader {
     /// Message boundaries are lost; skip handshake bytes from now on.
     broken: bool,
     max_bytes: u64,
+    /// The first Certificate message, while it streams by.
+    chain: Option<Box<ChainReader>>,
+    /// A Certificate message began (only the first is read).
+    cert_seen: bool,
+    /// That message's declared length, when within `max_cert_bytes`.
+    credit: u64,
+    max_cert_bytes: u64,
 }
 
 impl HandshakeReader {
-    /// A reader that refuses hellos declaring more than `max_bytes`.
-    pub fn new(max_bytes: usize) -> HandshakeReader {
+    /// A reader that refuses hellos declaring more than `max_bytes` and
+    /// Certificate messages declaring more than `max_cert_bytes`.
+    pub fn new(max_bytes: usize, max_cert_bytes: usize) -> HandshakeReader {
         HandshakeReader {
             hdr: Partial::default(),
             in_msg: false,
@@ -53,7 +68,17 @@ impl HandshakeReader {
             record_version: Version(0),
             broken: false,
             max_bytes: max_bytes as u64,
+            chain: None,
+            cert_seen: false,
+            credit: 0,
+            max_cert_bytes: max_cert_bytes as u64,
         }
+    }
+
+    /// Bytes of this direction's Certificate message that were allowed past
+    /// the byte cap: its declared length, from its header on.
+    pub fn credit(&self) -> u64 {
+        self.credit
     }
 
     /// Message boundaries were lost: nothing more can be read.
@@ -68,12 +93,16 @@ impl HandshakeReader {
 
     /// Bytes buffered (for memory accounting).
     pub fn buffered(&self) -> usize {
-        self.buf.capacity()
+        self.buf.capacity() + self.chain.as_ref().map_or(0, |c| c.buffered())
     }
 
-    /// Gives back the buffer (the direction stopped).
-    pub fn release(&mut self) {
+    /// Gives back the buffers (the direction stopped); a certificate chain
+    /// still streaming is reported as cut there.
+    pub fn release(&mut self, out: &mut Vec<Event>) {
         self.buf = Vec::new();
+        if let Some(chain) = self.chain.take() {
+            out.push(Event::Certificate(Box::new(chain.finish(true))));
+        }
     }
 
     /// The next handshake bytes, from a record of version `record_version`.
@@ -96,6 +125,9 @@ impl HandshakeReader {
                 );
                 if !self.collect {
                     out.push(Event::Handshake(msg_type));
+                    if msg_type == HS_CERTIFICATE && !self.cert_seen {
+                        self.begin_certificate(len, out);
+                    }
                 } else if u64::from(len) > self.max_bytes {
                     self.broken = true;
                     out.push(Event::Malformed(Malformed::HandshakeTooLong {
@@ -117,6 +149,8 @@ impl HandshakeReader {
             let (part, rest) = body.split_at(self.msg_left.min(body.len()));
             if self.collect {
                 self.buf.extend_from_slice(part);
+            } else if let Some(chain) = &mut self.chain {
+                chain.push(part);
             }
             self.msg_left -= part.len();
             body = rest;
@@ -146,9 +180,24 @@ impl HandshakeReader {
         }
     }
 
+    /// The first Certificate message begins, declaring `len` bytes.
+    fn begin_certificate(&mut self, len: u32, out: &mut Vec<Event>) {
+        self.cert_seen = true;
+        if u64::from(len) <= self.max_cert_bytes {
+            self.credit = u64::from(len);
+            // The leaf gets the buffer a hello would.
+            self.chain = Some(Box::new(ChainReader::new(self.max_bytes as usize)));
+        } else {
+            out.push(Event::Certificate(Box::new(certificate::too_long())));
+        }
+    }
+
     /// A buffered message is complete (or `cut` short by a capture gap).
     fn finish_message(&mut self, cut: bool, out: &mut Vec<Event>) {
         self.in_msg = false;
+        if let Some(chain) = self.chain.take() {
+            out.push(Event::Certificate(Box::new(chain.finish(cut))));
+        }
         if !self.collect {
             return;
         }
@@ -181,6 +230,7 @@ impl HandshakeReader {
 
 #[cfg(test)]
 mod tests {
+    use super::super::certificate::{Chain, Unreadable};
     use super::*;
 
     #[test]
@@ -189,7 +239,7 @@ mod tests {
         // over two fragments, then its 3-byte body.
         let bytes = [14, 0, 0, 0, 11, 0, 0, 3, 1, 2, 3, 14, 0, 0, 0];
         for cut in 0..bytes.len() {
-            let mut r = HandshakeReader::new(1 << 16);
+            let mut r = HandshakeReader::new(1 << 16, 1 << 20);
             let mut out = Vec::new();
             r.push(&bytes[..cut], Version::TLS12, &mut out);
             r.push(&bytes[cut..], Version::TLS12, &mut out);
@@ -198,6 +248,12 @@ mod tests {
                 vec![
                     Event::Handshake(14),
                     Event::Handshake(11),
+                    // Three bytes are no certificate list.
+                    Event::Certificate(Box::new(Chain {
+                        chain_length: 0,
+                        partial: false,
+                        leaf: Err(Unreadable::BadFraming),
+                    })),
                     Event::Handshake(14)
                 ],
                 "cut at {cut}"
@@ -208,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_gap_in_a_header_breaks_the_stream() {
-        let mut r = HandshakeReader::new(1 << 16);
+        let mut r = HandshakeReader::new(1 << 16, 1 << 20);
         let mut out = Vec::new();
         r.gap(3, &mut out);
         assert!(r.is_broken());

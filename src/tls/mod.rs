@@ -11,6 +11,7 @@
 //! Nothing here does I/O or keeps time: bytes in, facts out.
 
 pub mod alert;
+pub mod certificate;
 pub mod cipher;
 pub mod event;
 pub mod fingerprint;

@@ -9,9 +9,12 @@
 //! records with their length — what the handshake state machine needs to
 //! tell a completed handshake from an abandoned one.
 //!
-//! Nothing but a hello is buffered; every other body is skipped by count
-//! without being copied, so a direction costs at most one hello of memory.
-//! Each direction stops after `max_bytes` bytes. The scanner is pure: bytes
+//! Nothing but a hello and the leaf of the first Certificate message is
+//! buffered; every other body is skipped by count without being copied,
+//! so a direction costs at most one hello (or leaf) of memory. Each
+//! direction stops after `max_bytes` bytes, plus the length of its first
+//! Certificate message when that is within its own cap (a chain of many
+//! certificates is longer than a whole handshake otherwise is). The scanner is pure: bytes
 //! in, events out, no I/O, no clock, no panic on any input.
 //!
 //! Capture gaps (bytes the snapshot length cut off) are handled in place: a
@@ -26,6 +29,10 @@ use super::record::{
     RecordLayer, is_record_header,
 };
 use super::sslv2::{self, Next, Sslv2Reader};
+
+/// The default cap on a Certificate message's bytes: 1 MiB, three times
+/// the largest chain in the shared corpus (339 KB over 22 records).
+pub const DEFAULT_MAX_CERTIFICATE_BYTES: usize = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -61,14 +68,23 @@ pub struct Scanner {
 }
 
 impl Scanner {
+    /// A scanner that reads `max_bytes` of a direction, and the first
+    /// Certificate message beyond them up to [`DEFAULT_MAX_CERTIFICATE_BYTES`].
     pub fn new(max_bytes: usize) -> Scanner {
+        Scanner::with_certificate_cap(max_bytes, DEFAULT_MAX_CERTIFICATE_BYTES)
+    }
+
+    /// A scanner that reads `max_bytes` of a direction, and a Certificate
+    /// message of up to `max_cert_bytes` beyond them (a larger one is
+    /// skipped within `max_bytes`).
+    pub fn with_certificate_cap(max_bytes: usize, max_cert_bytes: usize) -> Scanner {
         Scanner {
             state: State::Start,
             fed: 0,
             max_bytes: max_bytes as u64,
             head: Partial::default(),
             records: RecordLayer::default(),
-            hs: HandshakeReader::new(max_bytes),
+            hs: HandshakeReader::new(max_bytes, max_cert_bytes),
             sslv2: Sslv2Reader::default(),
             alert: Partial::default(),
             alert_clear: false,
@@ -108,18 +124,26 @@ impl Scanner {
     }
 
     /// Feeds the next in-order bytes of this direction.
-    pub fn push(&mut self, data: &[u8], out: &mut Vec<Event>) {
-        if self.state == State::Stopped || data.is_empty() {
-            return;
+    pub fn push(&mut self, mut data: &[u8], out: &mut Vec<Event>) {
+        while self.state != State::Stopped && !data.is_empty() {
+            let credit = self.hs.credit();
+            let room = self.cap().saturating_sub(self.fed);
+            let (now, rest) = data.split_at((room.min(data.len() as u64)) as usize);
+            self.fed += now.len() as u64;
+            self.feed(now, out);
+            data = rest;
+            // A Certificate message that began in `now` raised the cap: the
+            // rest may go on.
+            if !data.is_empty() && self.hs.credit() == credit {
+                self.stop(Stop::ByteCap, out);
+            }
         }
-        let room = self.max_bytes.saturating_sub(self.fed);
-        let capped = data.len() as u64 > room;
-        let data = data.get(..room as usize).unwrap_or(data);
-        self.fed += data.len() as u64;
-        self.feed(data, out);
-        if capped {
-            self.stop(Stop::ByteCap, out);
-        }
+    }
+
+    /// The direction's byte cap: `max_bytes`, plus the length of its
+    /// Certificate message once that began.
+    fn cap(&self) -> u64 {
+        self.max_bytes.saturating_add(self.hs.credit())
     }
 
     /// Reports `n` bytes of this direction that the capture did not keep.
@@ -146,16 +170,22 @@ impl Scanner {
             }
             State::Start | State::Sslv2 | State::Stopped => self.stop(Stop::LostSync, out),
         }
-        if self.fed >= self.max_bytes {
+        if self.fed >= self.cap() {
             self.stop(Stop::ByteCap, out);
         }
+    }
+
+    /// The direction ends here (the connection closed, or its tracking
+    /// ended): a certificate chain still streaming is reported as cut.
+    pub fn end(&mut self, out: &mut Vec<Event>) {
+        self.hs.release(out);
     }
 
     fn stop(&mut self, why: Stop, out: &mut Vec<Event>) {
         if self.state != State::Stopped {
             self.state = State::Stopped;
             self.sslv2.release();
-            self.hs.release();
+            self.hs.release(out);
             out.push(Event::Stopped(why));
         }
     }
@@ -349,6 +379,69 @@ mod tests {
             ]
         );
         assert!(s.is_stopped());
+    }
+
+    /// Handshake messages framed into records of at most `max` bytes.
+    fn handshake_records(msgs: &[(u8, Vec<u8>)], max: usize) -> Vec<u8> {
+        let mut hs = Vec::new();
+        for (kind, body) in msgs {
+            hs.push(*kind);
+            hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+            hs.extend_from_slice(body);
+        }
+        let mut out = Vec::new();
+        for chunk in hs.chunks(max) {
+            out.extend_from_slice(&[0x16, 3, 3]);
+            out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+
+    /// A Certificate message of `filler` bytes in a second entry after a
+    /// 3-byte leaf.
+    fn chain(filler: usize) -> Vec<u8> {
+        let list = 3 + 3 + 3 + filler;
+        let mut body = (list as u32).to_be_bytes()[1..].to_vec();
+        body.extend_from_slice(&[0, 0, 3, 0x30, 1, 0]);
+        body.extend_from_slice(&(filler as u32).to_be_bytes()[1..]);
+        body.resize(3 + list, 7);
+        body
+    }
+
+    #[test]
+    fn a_certificate_message_is_read_past_the_byte_cap_up_to_its_own() {
+        let stream = handshake_records(&[(11, chain(40_000)), (14, vec![])], 16_384);
+        for piece in [1, 700, 1460, stream.len()] {
+            let mut s = Scanner::with_certificate_cap(1024, 1 << 20);
+            let mut out = Vec::new();
+            for chunk in stream.chunks(piece) {
+                s.push(chunk, &mut out);
+            }
+            let chains: Vec<_> = out
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Certificate(c) => Some(c.chain_length),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(chains, [2], "pieces of {piece}");
+            assert_eq!(out.last(), Some(&Event::Handshake(14)), "pieces of {piece}");
+            assert!(!s.is_stopped());
+            assert!(s.buffered() < 1024);
+        }
+        // Over its own cap: skipped, and the byte cap stops the direction.
+        let mut s = Scanner::with_certificate_cap(1024, 30_000);
+        let mut out = Vec::new();
+        s.push(&stream, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Event::Handshake(11),
+                Event::Certificate(Box::new(super::super::certificate::too_long())),
+                Event::Stopped(Stop::ByteCap)
+            ]
+        );
     }
 
     #[test]
