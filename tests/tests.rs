@@ -1,5 +1,8 @@
 //! tlssniff's integration tests: one binary, one module per concern.
 //!
+//! - `certificates`: server certificates on real handshakes — facts and
+//!   findings at capture time, the Certificates section, a chain longer
+//!   than the byte cap, hostile names inside a certificate.
 //! - `explanations`: every outcome and failure reason on real connections
 //!   (and captures derived from them), in jsonl, csv, table and summary-json.
 //! - `failures`: a reader that leaves ends the run quietly (status 0); a
@@ -38,6 +41,7 @@
 //!   status, and the packet accounting invariant.
 
 mod bad_input;
+mod certificates;
 mod cli;
 mod explanations;
 mod failures;
