@@ -172,6 +172,23 @@ fn one_row_per_server_and_leaf_with_its_findings() {
             .unwrap()
             .contains("ec384.fixtures.test")
     );
+    // The readiness header counts the servers with findings; the servers
+    // table says which, and `ok` for the one without.
+    let servers = table.lines().find(|l| l.starts_with("  Servers:")).unwrap();
+    assert!(
+        servers.ends_with(
+            "3 with certificate findings (self-signed 1, MD5/SHA-1 signature 1, small key 1)"
+        ),
+        "{servers}"
+    );
+    let ec = table
+        .lines()
+        .find(|l| l.starts_with("  10.66.50.1:10443") && l.contains("TLS 1.2"))
+        .unwrap();
+    assert!(ec.ends_with("ok"), "{ec}");
+    let s = summary(&[], "cert-weak.pcap");
+    assert_eq!(s["readiness"]["servers_with_certificate_findings"], 3);
+    assert_eq!(s["readiness"]["certificate_findings"]["weak_key"], 1);
 }
 
 /// The chain of fixtures/cert-big-chain.pcap is longer than the 64 KiB

@@ -148,7 +148,9 @@ pub struct ServerStats {
     pub snis: BTreeMap<WireText, u64>,
     /// Its connections against the policy.
     pub readiness: Tally,
-    /// What its certificates' findings were (any connection).
+    /// Connections that showed its certificate, and what that
+    /// certificate's findings were (any connection).
+    pub certificates: u64,
     pub certificate_findings: Findings,
 }
 
@@ -547,6 +549,7 @@ impl Aggregator {
             s.uses_3des += count(uses_3des);
             s.failed += count(failed);
             s.readiness.add(class, rec);
+            s.certificates += count(rec.leaf().is_some());
             s.certificate_findings = s.certificate_findings.union(rec.certificate_findings);
             if let Some(sni) = rec.sni() {
                 if let Some(n) = s.snis.get_mut(sni) {

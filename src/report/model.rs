@@ -23,7 +23,7 @@ use crate::analysis::aggregate::{
     CertificateKey, CertificateStats, ClientStats, FailureKey, FingerprintStats, LegacyKey, Seen,
     ServerStats, SqlStats, Summary, Unlisted, VersionMix,
 };
-use crate::analysis::certificate::Finding;
+use crate::analysis::certificate::{Finding, Findings};
 use crate::analysis::fallback::Fallback;
 use crate::analysis::readiness::{Policy, Tally, Verdict};
 use crate::analysis::reason::{FailureReason, ServerSeen};
@@ -335,6 +335,10 @@ pub struct ReadinessModel {
     pub will_break_connections: u64,
     /// Servers that held a client back.
     pub holding_back: u64,
+    /// Servers whose certificate had findings (expired, self-signed, weak,
+    /// a name that does not match), and how many had each.
+    pub servers_with_certificate_findings: u64,
+    pub certificate_findings: Counts<&'static str>,
 }
 
 impl ReadinessModel {
@@ -369,6 +373,19 @@ impl ReadinessModel {
                 .map(|c| c.connections)
                 .sum(),
             holding_back: servers.iter().filter(|s| s.readiness.held_back > 0).count() as u64,
+            servers_with_certificate_findings: servers
+                .iter()
+                .filter(|s| !s.findings.is_empty())
+                .count() as u64,
+            certificate_findings: Counts(
+                Finding::ALL
+                    .iter()
+                    .map(|f| {
+                        let n = servers.iter().filter(|s| s.findings.contains(*f)).count();
+                        (f.key(), n as u64)
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -551,8 +568,12 @@ pub struct ServerRow<'a> {
     #[serde(skip)]
     pub verdict: Verdict,
     pub readiness: ReadinessRow,
-    /// What was wrong with its certificates, on any connection.
+    /// Connections that showed its certificate (in clear), and what was
+    /// wrong with it on any of them.
+    pub certificates_seen: u64,
     pub certificate_findings: Vec<&'static str>,
+    #[serde(skip)]
+    pub findings: Findings,
 }
 
 impl<'a> ServerRow<'a> {
@@ -572,7 +593,9 @@ impl<'a> ServerRow<'a> {
             last_seen: s.seen.last,
             verdict: s.readiness.server_verdict(),
             readiness: ReadinessRow::new(s.readiness.server_verdict(), &s.readiness),
+            certificates_seen: s.certificates,
             certificate_findings: s.certificate_findings.keys(),
+            findings: s.certificate_findings,
         }
     }
 }

@@ -158,6 +158,17 @@ impl Grid {
     }
 }
 
+/// A server's certificate in a cell: its findings, `ok`, or `-` when no
+/// certificate was seen in clear (TLS 1.3 encrypts it).
+fn certificate_cell(s: &ServerRow<'_>) -> Cell {
+    let labels: Vec<&str> = s.findings.iter().map(|f| f.label()).collect();
+    match (s.certificates_seen, labels.is_empty()) {
+        (0, _) => Cell::new("-", Tone::Plain),
+        (_, true) => Cell::new("ok", Tone::Good),
+        (_, false) => Cell::new(labels.join(", "), Tone::Bad),
+    }
+}
+
 fn version_tone(v: Option<Version>) -> Tone {
     match v {
         Some(v) if v.is_legacy() => Tone::Bad,
@@ -470,7 +481,29 @@ impl<W: Write> Table<W> {
             .filter(|v| r.servers_with(**v) > 0)
             .map(|v| format!("{} {}", r.servers_with(*v), v.label_for(r.servers_with(*v))))
             .collect();
-        let _ = writeln!(o, "  Servers: {}", servers.join(" · "));
+        let mut servers = servers.join(" · ");
+        if r.servers_with_certificate_findings > 0 {
+            let which: Vec<String> = Finding::ALL
+                .iter()
+                .filter_map(|f| {
+                    let n = r.certificate_findings.get(f.key());
+                    (n > 0).then(|| format!("{} {n}", f.label()))
+                })
+                .collect();
+            let _ = write!(
+                servers,
+                " · {}",
+                p.paint(
+                    Tone::Warn,
+                    &format!(
+                        "{} with certificate findings ({})",
+                        r.servers_with_certificate_findings,
+                        which.join(", ")
+                    )
+                )
+            );
+        }
+        let _ = writeln!(o, "  Servers: {servers}");
         let listed = |v: Verdict| m.clients.iter().filter(move |c| c.verdict == v);
         let total = |v: Verdict| listed(v).count();
         if total(Verdict::WillBreak) > 0 {
@@ -545,26 +578,38 @@ impl<W: Write> Table<W> {
             .collect();
         if !blockers.is_empty() {
             let lim = self.limit(blockers.len());
-            let mut g = Grid::new(&[
+            let certs = blockers
+                .iter()
+                .take(lim.shown)
+                .any(|s| !s.findings.is_empty());
+            let mut columns = vec![
                 ("SERVER BELOW POLICY", false),
                 ("VERDICT", false),
                 ("CONNS", true),
                 ("HELD BACK", true),
                 ("NEGOTIATED", false),
-            ]);
+            ];
+            if certs {
+                columns.push(("CERTIFICATE", false));
+            }
+            let mut g = Grid::new(&columns);
             for s in blockers.iter().take(lim.shown) {
                 let tone = if s.verdict == Verdict::LegacyOnly {
                     Tone::Bad
                 } else {
                     Tone::Warn
                 };
-                g.row(vec![
+                let mut row = vec![
                     Cell::new(s.endpoint.to_string(), tone),
                     Cell::new(s.verdict.label(), tone),
                     s.connections.to_string().into(),
                     s.readiness.held_back.to_string().into(),
                     Cell::new(mix_text(&s.versions), mix_tone(&s.versions)),
-                ]);
+                ];
+                if certs {
+                    row.push(certificate_cell(s));
+                }
+                g.row(row);
             }
             g.render(p, o);
             lim.note(o, "servers below the policy");
@@ -686,11 +731,7 @@ impl<W: Write> Table<W> {
                 Cell(sni, Tone::Plain),
             ];
             if certs {
-                row.push(if s.certificate_findings.is_empty() {
-                    Cell::new("-", Tone::Plain)
-                } else {
-                    Cell::new(s.certificate_findings.join(", "), Tone::Bad)
-                });
+                row.push(certificate_cell(s));
             }
             g.row(row);
         }
