@@ -8,7 +8,8 @@ decode: [link-type selector, cut, frame] per packet;
 tls_scanner: [cap selector] + each direction's TCP payloads as pieces;
 hello: ClientHello/ServerHello bodies found in those streams;
 flow: each connection as the flow target's segment records;
-tds: the directions of the TDS fixtures (raw mode: the same pieces as tls_scanner).
+tds: the directions of the TDS fixtures (raw mode: the same pieces as tls_scanner);
+certificate: the Certificate message bodies found in those streams (piece size 255).
 """
 import hashlib
 import pathlib
@@ -51,6 +52,31 @@ def tcp_of(frame):
     sport, dport, seq = struct.unpack_from(">HHI", frame, t)
     return (frame[26:30], frame[30:34], sport, dport, seq, frame[t + 13],
             frame[t + doff: 14 + total])
+
+
+def certificate_bodies(pieces):
+    """Certificate message bodies (handshake type 11) in a direction's
+    [len-1, piece] stream, record headers removed where they can be told."""
+    raw, at = b"", 0
+    while at < len(pieces):
+        n = pieces[at] + 1
+        raw += pieces[at + 1: at + 1 + n]
+        at += 1 + n
+    hs, at = b"", 0
+    while at + 5 <= len(raw) and raw[at] in (20, 21, 22, 23) and raw[at + 1] == 3:
+        n = struct.unpack_from(">H", raw, at + 3)[0]
+        if raw[at] == 22:
+            hs += raw[at + 5: at + 5 + n]
+        at += 5 + n
+    out, at = [], 0
+    while at + 4 <= len(hs):
+        kind, n = hs[at], int.from_bytes(hs[at + 1: at + 4], "big")
+        if kind == 11 and at + 4 + n <= len(hs):
+            out.append(hs[at + 4: at + 4 + n])
+        if kind in (20,) or n > len(hs):
+            break
+        at += 4 + n
+    return out[:1]
 
 
 def main():
@@ -96,6 +122,9 @@ def main():
             for who, seq, flags, payload in segs:
                 if len(payload) > 9 and payload[0] == 0x16 and payload[5] in (1, 2):
                     put("hello", payload[9:])
+            for stream in dirs.values():
+                for body in certificate_bodies(stream):
+                    put("certificate", bytes([255]) + body)
     print("seeded:", {d.name: len(list(d.iterdir())) for d in sorted(OUT.iterdir())})
 
 
