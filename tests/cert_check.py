@@ -4,7 +4,7 @@
   tests/cert_check.py [TLSSNIFF] [CAPTURE ...]
 
 Per connection (matched by client ip/port, server ip/port), the leaf of the
-server's first Certificate message as tshark decodes it (-T json
+server's first Certificate message (or of an SSL 2.0 SERVER-HELLO) as tshark decodes it (-T json
 --no-duplicate-keys, the first certificate_tree entry) against tlssniff's
 `certificate`: chain length, serial, subject and issuer commonName (the
 first 2.5.4.3 attribute of the RDN sequence), notBefore/notAfter (UTC
@@ -170,7 +170,7 @@ def tshark_certs(cap):
     """(tcp stream, sender) -> (frame, (client ip, port, server ip, port), facts) of the first Certificate
     each side of a stream sent (the sender taken for the server; a client's Certificate is set aside later)."""
     out = subprocess.run(["tshark", "-r", cap, "-n"] + decode_as(cap) + ["-o", "tls.desegment_ssl_records:TRUE",
-        "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tls.handshake.type==11", "-T", "json", "--no-duplicate-keys"],
+        "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tls.handshake.type==11 || tls.handshake.certificate", "-T", "json", "--no-duplicate-keys"],
         capture_output=True, text=True).stdout
     streams = {}
     for fr in json.loads(out or "[]"):
@@ -183,10 +183,12 @@ def tshark_certs(cap):
         if ip is None or tcp is None: continue
         stream = (int(tcp.get("tcp.stream")), ip[0], tcp.get("tcp.srcport"))
         if stream in streams: continue
-        hs = next((d for d in walk([layers.get(k) for k in layers if k not in ("frame", "tcp.segments")])
-                   if d.get("tls.handshake.type") == "11"), None)
+        found = [d for d in walk([layers.get(k) for k in layers if k not in ("frame", "tcp.segments")])
+                 if d.get("tls.handshake.type") == "11" or "tls.handshake.certificate_tree" in d]
+        hs = found[0] if found else None
         if hs is None: continue
-        certs = hs.get("tls.handshake.certificates")
+        # An SSL 2.0 SERVER-HELLO holds the certificate fields itself.
+        certs = hs.get("tls.handshake.certificates", hs if "tls.handshake.certificate_tree" in hs else None)
         facts = tshark_leaf(certs) if isinstance(certs, dict) else {"chain_length": 0}
         # The server sends it: the frame's source is the server.
         streams[stream] = (fr["_source"]["layers"]["frame"].get("frame.number"),

@@ -524,6 +524,25 @@ pub fn parse_sslv2_server_hello(body: &[u8]) -> Option<ServerHello> {
     })
 }
 
+/// The server's certificate in an SSL 2.0 SERVER-HELLO, when it sent one
+/// of type X.509 (draft-hickman-netscape-ssl-00: CERTIFICATE-TYPE 1; the
+/// certificate follows the three length fields).
+pub fn sslv2_server_certificate(body: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(body);
+    if r.u8()? != 4 {
+        return None;
+    }
+    r.u8()?; // session-id-hit
+    if r.u8()? != 1 {
+        return None;
+    }
+    r.u16()?; // server version
+    let cert_len = usize::from(r.u16()?);
+    r.u16()?; // cipher specs length
+    r.u16()?; // connection id length
+    Some(r.take(cert_len)?).filter(|c| !c.is_empty())
+}
+
 /// The cipher chosen in an SSL 2.0 CLIENT-MASTER-KEY (message type 2).
 pub fn parse_sslv2_client_master_key(body: &[u8]) -> Option<CipherSuite> {
     let mut r = Reader::new(body);
@@ -624,6 +643,22 @@ mod tests {
         let sh = parse_server_hello(&body).unwrap();
         assert!(sh.retry);
         assert_eq!(sh.version(), Version::TLS13);
+    }
+
+    #[test]
+    fn an_sslv2_server_hello_carries_its_certificate() {
+        // SERVER-HELLO: type 4, no session hit, X.509, SSL 2.0, the
+        // certificate (3 bytes), one cipher spec, a 16-byte connection id.
+        let mut body = vec![4, 0, 1, 0, 2, 0, 3, 0, 3, 0, 16, 0x30, 1, 0];
+        body.extend([1, 0, 0x80]);
+        body.extend([9u8; 16]);
+        assert_eq!(sslv2_server_certificate(&body), Some(&[0x30, 1, 0][..]));
+        assert!(parse_sslv2_server_hello(&body).is_some());
+        // Not X.509, or cut inside the certificate: none.
+        let mut other = body.clone();
+        other[2] = 2;
+        assert_eq!(sslv2_server_certificate(&other), None);
+        assert_eq!(sslv2_server_certificate(&body[..12]), None);
     }
 
     #[test]

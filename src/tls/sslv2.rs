@@ -2,12 +2,14 @@
 //! header with the length in its low 14 or 15 bits, then the body.
 //!
 //! Only the cleartext start of an SSL 2.0 handshake is read: CLIENT-HELLO,
-//! SERVER-HELLO and CLIENT-MASTER-KEY (the hello parsers are in
-//! [`super::hello`]); after that the records are encrypted. An SSLv2-format
+//! SERVER-HELLO (with the server's certificate) and CLIENT-MASTER-KEY (the
+//! hello parsers are in [`super::hello`]); after that the records are
+//! encrypted. An SSLv2-format
 //! CLIENT-HELLO offering SSL 3.0 or TLS is how old clients stayed compatible
 //! with SSL 2.0 servers: the stream then goes on in TLS records (or in SSL 2.0
 //! if the server speaks only that).
 
+use super::certificate::Chain;
 use super::event::{Event, Malformed};
 use super::hello;
 use super::version::Version;
@@ -105,7 +107,19 @@ impl Sslv2Reader {
                 _ => false,
             };
             let continues = matches!(event, Some(Event::ClientHello(_)));
+            let certificate = match &event {
+                Some(Event::ServerHello(_)) => hello::sslv2_server_certificate(body),
+                _ => None,
+            };
             out.push(event.unwrap_or(Event::Malformed(Malformed::BadHello)));
+            if let Some(der) = certificate {
+                // SSL 2.0 sends the server's certificate alone, in clear.
+                out.push(Event::Certificate(Box::new(Chain {
+                    chain_length: 1,
+                    partial: false,
+                    leaf: Ok(der.to_vec()),
+                })));
+            }
             if !continues {
                 return Next::Done;
             }
