@@ -18,7 +18,7 @@ import struct
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures"
 OUT = ROOT / "fuzz" / "corpus"
-LINK_SEL = {0: 0, 1: 1, 12: 2, 14: 3, 101: 4, 108: 5, 113: 6, 228: 7, 229: 8, 276: 9}
+LINK_SEL = {0: 0, 1: 1, 12: 2, 14: 3, 101: 4, 108: 5, 113: 6, 228: 7, 229: 8, 276: 9, 105: 11, 127: 12}
 
 
 def put(target, data):

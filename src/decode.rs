@@ -3,7 +3,9 @@
 //! Supported link types: Ethernet (with up to three 802.1Q/802.1ad tags, and
 //! PPPoE sessions), Linux cooked capture SLL and SLL2 (captures on "any"),
 //! raw IPv4/IPv6 (LINKTYPE_RAW and the BSD numbers 12 and 14,
-//! LINKTYPE_IPV4/IPV6), BSD NULL and OpenBSD LOOP. IP: IPv4, IPv6 with
+//! LINKTYPE_IPV4/IPV6), BSD NULL and OpenBSD LOOP, and IEEE 802.11 data
+//! frames, bare (105: what pktmon logs at the Wi-Fi components) or behind a
+//! radiotap header (127), when they are not encrypted and carry LLC/SNAP. IP: IPv4, IPv6 with
 //! extension headers, IP-in-IP (one level) and GTP-U (UDP port 2152, one
 //! level) tunnels. The innermost TCP segment is what we return.
 //!
@@ -100,6 +102,24 @@ pub enum Skip {
     BadTcp,
     /// The snapshot length cut the frame before the end of the TCP header.
     TruncatedBySnaplen,
+    /// An 802.11 frame that carries no IP for us.
+    Wlan(WlanSkip),
+    /// A copy of a packet already read: the same pcapng packet id (pktmon
+    /// logs a packet once per component it crosses).
+    Duplicate,
+}
+
+/// Why an 802.11 frame was not decoded further.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WlanSkip {
+    /// A management or control frame.
+    NotData,
+    /// A data frame without a body (Null, QoS Null: power management).
+    NoBody,
+    /// Protected: the body is encrypted (WPA2/WPA3 on the air).
+    Protected,
+    /// The body does not start with an LLC/SNAP header.
+    NoSnap,
 }
 
 impl fmt::Display for Skip {
@@ -119,6 +139,11 @@ impl fmt::Display for Skip {
             Skip::BadIp => write!(f, "malformed IP header"),
             Skip::BadTcp => write!(f, "malformed TCP header"),
             Skip::TruncatedBySnaplen => write!(f, "truncated by snaplen before the TCP payload"),
+            Skip::Duplicate => write!(f, "copy of an earlier packet (same packet id)"),
+            Skip::Wlan(WlanSkip::NotData) => write!(f, "802.11 management or control frame"),
+            Skip::Wlan(WlanSkip::NoBody) => write!(f, "802.11 null data frame"),
+            Skip::Wlan(WlanSkip::Protected) => write!(f, "802.11 encrypted frame"),
+            Skip::Wlan(WlanSkip::NoSnap) => write!(f, "802.11 frame without LLC/SNAP"),
         }
     }
 }
@@ -207,8 +232,73 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
         | LinkType::RAW_BSD_14
         | LinkType::IPV4
         | LinkType::IPV6 => ip(data, cut),
+        LinkType::IEEE802_11 => wlan(data, cut),
+        LinkType::IEEE802_11_RADIOTAP => {
+            // Radiotap: version, pad, little-endian length of the whole
+            // radio header (radiotap.org); the 802.11 frame follows.
+            let len = match data.get(2..4) {
+                Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
+                _ => return Err(Skip::TruncatedLink),
+            };
+            wlan(data.get(len..).ok_or(Skip::TruncatedLink)?, cut)
+        }
         other => Err(Skip::UnknownLinkType(other.0)),
     }
+}
+
+/// An IEEE 802.11 MAC frame (IEEE 802.11-2020 §9.2): data frames only, the
+/// header's length from its frame control (a fourth address when both DS
+/// bits are set, QoS control for QoS subtypes, HT control when the +HTC
+/// (order) bit is set on a QoS frame), then an LLC/SNAP header (RFC 1042,
+/// or 802.1H) whose EtherType says what follows.
+fn wlan(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    let [fc0, fc1] = *data.get(..2).ok_or(Skip::TruncatedLink)? else {
+        return Err(Skip::TruncatedLink);
+    };
+    let (kind, subtype) = ((fc0 >> 2) & 3, fc0 >> 4);
+    if kind != 2 {
+        return Err(Skip::Wlan(WlanSkip::NotData));
+    }
+    // Subtypes with bit 2 set (Null, CF-Ack/Poll variants without data)
+    // carry no body.
+    if subtype & 0b0100 != 0 {
+        return Err(Skip::Wlan(WlanSkip::NoBody));
+    }
+    let protected = fc1 & 0x40 != 0;
+    let qos = subtype & 0b1000 != 0;
+    let mut len = 24;
+    if fc1 & 0x03 == 0x03 {
+        len += 6;
+    }
+    if qos {
+        len += 2;
+        if fc1 & 0x80 != 0 {
+            len += 4;
+        }
+    }
+    let body = data.get(len..).ok_or(Skip::TruncatedLink)?;
+    let snap = |b: &[u8]| {
+        matches!(
+            b.get(..6),
+            Some([0xaa, 0xaa, 0x03, 0, 0, 0] | [0xaa, 0xaa, 0x03, 0, 0, 0xf8])
+        )
+    };
+    // A frame marked protected that a NIC already decrypted (Windows
+    // drivers and pktmon log them so) has a clear body, with or without its
+    // 8-byte CCMP/GCMP header (Ext IV bit set) left in front.
+    let body = match (snap(body), protected) {
+        (true, _) => body,
+        (false, true) => match body.get(3) {
+            Some(key_id) if key_id & 0x20 != 0 && snap(body.get(8..).unwrap_or_default()) => {
+                body.get(8..).unwrap_or_default()
+            }
+            _ => return Err(Skip::Wlan(WlanSkip::Protected)),
+        },
+        (false, false) if body.len() < 8 => return Err(Skip::TruncatedLink),
+        (false, false) => return Err(Skip::Wlan(WlanSkip::NoSnap)),
+    };
+    let proto = be16(body, 6).ok_or(Skip::TruncatedLink)?;
+    ether_type(proto, body.get(8..).unwrap_or_default(), cut)
 }
 
 /// The common case, with etherparse's header slices alone: Ethernet (up to

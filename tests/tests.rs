@@ -37,6 +37,8 @@
 //!   dynamic ports, the SQL Server symptoms, hostile TDS headers.
 //! - `live` (feature `live`, as root): real libpcap on a veth with real
 //!   OpenSSL handshakes, SIGINT, `-c`, `-Z`.
+//! - `windows`: pktmon's copies of each packet folded by packet id, native
+//!   802.11 and radiotap frames, made from real fixture packets.
 //! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
 //!   status, and the packet accounting invariant.
 
@@ -59,3 +61,4 @@ mod snapshots;
 mod tds;
 mod traps;
 mod util;
+mod windows;

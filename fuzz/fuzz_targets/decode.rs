@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use tlssniff::capture::LinkType;
 use tlssniff::decode::decode;
 
-const LINK_TYPES: [u32; 11] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147];
+const LINK_TYPES: [u32; 13] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 105, 127];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {

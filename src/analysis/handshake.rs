@@ -11,7 +11,10 @@
 //! got ([`Stage`]), and whether it completed:
 //!
 //! - TLS ≤ 1.2 and SSL 3.0: both sides' ChangeCipherSpec, each followed by
-//!   its (encrypted) Finished, or application data both ways;
+//!   its (encrypted) Finished, or application data both ways, or — in a
+//!   full handshake, after the client's ClientKeyExchange — the server's
+//!   ChangeCipherSpec and Finished, which it sends only after checking the
+//!   client's Finished;
 //! - TLS 1.3: the client's flight after the ServerHello (an encrypted
 //!   record that is not the size of a lone alert: its Finished), then
 //!   application data after it, from either side;
@@ -101,6 +104,8 @@ pub struct Handshake {
     progress: [Progress; 2],
     /// TLS 1.3: the client's flight after the ServerHello was seen.
     client_flight: bool,
+    /// TLS <= 1.2: the client's ClientKeyExchange was seen.
+    client_key_exchange: bool,
     completed: bool,
     stage: Stage,
     /// The first side to close (FIN or RST), and whether with a RST.
@@ -130,6 +135,7 @@ impl Default for Handshake {
             fatal_after_close: false,
             progress: [Progress::default(); 2],
             client_flight: false,
+            client_key_exchange: false,
             completed: false,
             stage: Stage::ClientHello,
             closed: None,
@@ -249,6 +255,7 @@ impl Handshake {
                     _ => None,
                 };
                 if let (Some(stage), true) = (stage, self.server_hello.is_some()) {
+                    self.client_key_exchange |= stage == Stage::ClientKeyExchange;
                     self.step(stage);
                 }
             }
@@ -286,7 +293,12 @@ impl Handshake {
                         Stage::ServerFinished
                     });
                 }
-                if self.progress.iter().all(|p| p.finished) {
+                // A full handshake: the server sends its Finished only once
+                // it has checked the client's (RFC 5246 §7.3), so it
+                // completes the handshake even when the capture lost the
+                // client's Finished (cut by a small snapshot length).
+                let answered = !from_client && self.client_key_exchange;
+                if answered || self.progress.iter().all(|p| p.finished) {
                     self.complete();
                 }
             }
@@ -462,5 +474,53 @@ impl Handshake {
             certificate,
             certificate_findings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tls12_server_hello() -> Event {
+        Event::ServerHello(Box::new(ServerHello {
+            legacy_version: Version::TLS12,
+            ..ServerHello::default()
+        }))
+    }
+
+    /// A full TLS 1.2 handshake whose client Finished the capture lost (a
+    /// 128-byte snapshot length): the server's Finished, sent only after
+    /// it checked the client's, completes it. An abbreviated handshake
+    /// (no ClientKeyExchange: the server finishes first) does not.
+    #[test]
+    fn the_servers_finished_after_the_key_exchange_completes_a_full_handshake() {
+        let (c, s) = (Side::Lo, Side::Hi);
+        let ts = Timestamp::ZERO;
+        let mut full = Handshake::default();
+        for (event, side) in [
+            (Event::ClientHello(Box::default()), c),
+            (tls12_server_hello(), s),
+            (Event::Handshake(11), s),
+            (Event::Handshake(14), s),
+            (Event::Handshake(16), c),
+            (Event::Stopped(Stop::LostSync), c),
+            (Event::ChangeCipherSpec, s),
+        ] {
+            full.apply(event, side, ts, 0);
+        }
+        assert!(!full.is_completed());
+        full.apply(Event::EncryptedHandshake, s, ts, 0);
+        assert!(full.is_completed());
+
+        let mut resumed = Handshake::default();
+        for (event, side) in [
+            (Event::ClientHello(Box::default()), c),
+            (tls12_server_hello(), s),
+            (Event::ChangeCipherSpec, s),
+            (Event::EncryptedHandshake, s),
+        ] {
+            resumed.apply(event, side, ts, 0);
+        }
+        assert!(!resumed.is_completed());
     }
 }

@@ -162,6 +162,8 @@ struct Found {
     data_start: usize,
     data_len: usize,
     orig_len: u32,
+    /// pcapng `epb_packetid` (option 5).
+    packet_id: Option<u64>,
 }
 
 /// A capture file being read.
@@ -292,6 +294,7 @@ impl CaptureFile {
                     data,
                     orig_len: found.orig_len.max(data.len() as u32),
                     owner: Some(&self.buf.buf),
+                    packet_id: found.packet_id,
                 }))
             }
             Ok(None) => Ok(None),
@@ -442,6 +445,7 @@ impl CaptureFile {
                     data_start: start + offset_in(block, frame.data),
                     data_len: frame.data.len(),
                     orig_len: frame.origlen,
+                    packet_id: None,
                 }))
             }
             Format::PcapNg {
@@ -493,12 +497,27 @@ impl CaptureFile {
                         let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                         let ts = interface_ts(units, iface.tsresol, iface.tsoffset);
                         *last_ts = ts;
+                        // epb_packetid (pcapng §4.3.1): the same for every
+                        // copy of one packet (pktmon: its PktGroupId).
+                        let packet_id = epb
+                            .options
+                            .iter()
+                            .find(|o| o.code.0 == 5)
+                            .and_then(|o| o.as_bytes().ok()?.try_into().ok())
+                            .map(|b: [u8; 8]| {
+                                if *big_endian {
+                                    u64::from_be_bytes(b)
+                                } else {
+                                    u64::from_le_bytes(b)
+                                }
+                            });
                         Ok(Some(Found {
                             ts,
                             link_type: iface.link_type,
                             data_start: start + offset_in(block, data),
                             data_len: data.len(),
                             orig_len: epb.origlen,
+                            packet_id,
                         }))
                     }
                     PCAPNG_SPB => {
@@ -520,6 +539,7 @@ impl CaptureFile {
                             data_start: start + 12,
                             data_len,
                             orig_len,
+                            packet_id: None,
                         }))
                     }
                     PCAPNG_OPB => {
@@ -548,6 +568,7 @@ impl CaptureFile {
                             data_start: start + 28,
                             data_len: caplen,
                             orig_len,
+                            packet_id: None,
                         }))
                     }
                     _ => {

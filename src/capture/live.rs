@@ -117,6 +117,7 @@ impl LiveCapture {
                 data: &self.scratch,
                 orig_len,
                 owner: None,
+                packet_id: None,
             })),
             None => {
                 self.wait();

@@ -29,6 +29,9 @@ pub struct Packet<'a> {
     /// The shared buffer `data` lies in, when the source can lend it (files
     /// can): a batch may then hold the buffer instead of copying the bytes.
     pub owner: Option<&'a Arc<Vec<u8>>>,
+    /// A pcapng packet id (`epb_packetid`): copies of one packet logged at
+    /// several points (pktmon, once per component) share it.
+    pub packet_id: Option<u64>,
 }
 
 impl Packet<'_> {
@@ -65,6 +68,10 @@ impl LinkType {
     pub const RAW: LinkType = LinkType(101);
     /// OpenBSD loopback: like NULL, but the family is big-endian.
     pub const LOOP: LinkType = LinkType(108);
+    /// IEEE 802.11 frames without a radio header (pktmon's native Wi-Fi).
+    pub const IEEE802_11: LinkType = LinkType(105);
+    /// IEEE 802.11 behind a radiotap header.
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
     pub const LINUX_SLL: LinkType = LinkType(113);
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);

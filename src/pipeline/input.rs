@@ -11,6 +11,7 @@ use crate::analysis::aggregate::Aggregator;
 use crate::capture::Packet;
 use crate::capture::file::CaptureFile;
 use crate::config::{Config, LiveConfig};
+use crate::decode::Skip;
 use crate::error::Error;
 use crate::report::escape;
 #[cfg(feature = "live")]
@@ -318,6 +319,7 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
     // The previous file's name and last timestamp while its flows are still
     // open: a file that continues it (a rotated set) carries them on.
     let mut open_end: Option<(String, crate::time::Timestamp)> = None;
+    let mut copies = Copies::default();
     for path in &cfg.inputs {
         crate::error::test_panic("capture");
         let mut file = match CaptureFile::open(path) {
@@ -364,9 +366,13 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
                     }
                 }
             }
-            index += 1;
             fr.packets += 1;
             fr.bytes += pkt.data.len() as u64;
+            if pkt.packet_id.is_some_and(|id| !copies.first(id)) {
+                *capture.skipped.entry(Skip::Duplicate).or_default() += 1;
+                continue;
+            }
+            index += 1;
             fr.first_ts = Some(fr.first_ts.map_or(pkt.ts, |t| t.min(pkt.ts)));
             fr.last_ts = Some(fr.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
             if pkt.cut_bytes() > 0 {
@@ -416,4 +422,35 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
         errors,
         read_ns: started.elapsed().as_nanos() as u64,
     })
+}
+
+/// Copies of one packet logged more than once: pktmon writes a packet once
+/// per component it crosses (2 to 11 times), every copy with the same
+/// pcapng packet id. The first copy is analysed, the others are folded and
+/// counted ([`Skip::Duplicate`]). The ids of the last [`Copies::WINDOW`]
+/// packets are remembered: copies are logged within microseconds of each
+/// other, and a capture with ids reused much later (another ETL trace
+/// merged in) is not folded by mistake.
+#[derive(Default)]
+struct Copies {
+    recent: std::collections::VecDeque<u64>,
+    seen: std::collections::HashSet<u64>,
+}
+
+impl Copies {
+    const WINDOW: usize = 4096;
+
+    /// Is this the first copy of packet `id`?
+    fn first(&mut self, id: u64) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.recent.push_back(id);
+        if self.recent.len() > Self::WINDOW
+            && let Some(old) = self.recent.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        true
+    }
 }
