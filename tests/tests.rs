@@ -37,6 +37,8 @@
 //!   dynamic ports, the SQL Server symptoms, hostile TDS headers.
 //! - `live` (feature `live`, as root): real libpcap on a veth with real
 //!   OpenSSL handshakes, SIGINT, `-c`, `-Z`.
+//! - `tunnels`: TLS inside VXLAN, GENEVE, GRE, gretap, ERSPAN II/III and
+//!   MPLS on real tunnel traffic; nesting to the depth limit and past it.
 //! - `windows`: pktmon's copies of each packet folded by packet id, native
 //!   802.11 and radiotap frames, made from real fixture packets.
 //! - `cli`: formats, `-o`, `-r`, standard input, `--min-version`'s exit
@@ -60,5 +62,6 @@ mod rotation;
 mod snapshots;
 mod tds;
 mod traps;
+mod tunnels;
 mod util;
 mod windows;

@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
         };
         let (_, side) = FlowKey::new(src, dst);
         i += 1;
-        let step = t.on_segment(&seg, side, Timestamp(i * 1_000), i);
+        let step = t.on_segment(&seg, None, side, Timestamp(i * 1_000), i);
         assert!(
             t.buffered() <= 2 * (3 * CAP + 8192),
             "flow holds {} bytes",

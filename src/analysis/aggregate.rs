@@ -30,6 +30,7 @@ use super::readiness::{Class, Policy, Tally};
 use super::record::{ConnectionRecord, FailureReason, Outcome};
 use super::tds::{Login, Symptom};
 use crate::decode::Endpoint;
+use crate::decode::tunnel::TunnelKind;
 use crate::encap::tds::Negotiated;
 use crate::text::WireText;
 use crate::time::Timestamp;
@@ -280,6 +281,8 @@ pub struct Totals {
     pub certificates_unreadable: BTreeMap<Unreadable, u64>,
     /// Connections per certificate finding.
     pub certificate_findings: BTreeMap<Finding, u64>,
+    /// Connections per (outermost) tunnel type.
+    pub tunnels: BTreeMap<TunnelKind, u64>,
 }
 
 /// Connections (or retries) that every total counts but a full table could
@@ -487,6 +490,9 @@ impl Aggregator {
             }
             if let Some(sh) = &rec.server_hello {
                 t.downgrade_sentinels += count(sh.downgrade_sentinel.is_some());
+            }
+            if let Some(tunnel) = rec.tunnel {
+                *t.tunnels.entry(tunnel.kind).or_default() += 1;
             }
             if let Some(c) = &rec.certificate {
                 match &c.leaf {

@@ -473,6 +473,7 @@ impl Handshake {
             fingerprints: None,
             certificate,
             certificate_findings,
+            tunnel: None,
         })
     }
 }

@@ -10,6 +10,7 @@ use super::readiness::Class;
 pub use super::reason::{FailureReason, Incomplete};
 use super::tds::TdsInfo;
 use crate::decode::Endpoint;
+use crate::decode::tunnel::Tunnel;
 use crate::text::WireText;
 use crate::time::{Duration, Timestamp};
 use crate::tls::alert;
@@ -247,6 +248,9 @@ pub struct ConnectionRecord {
     pub certificate: Option<Box<Certificate>>,
     /// What is wrong with the leaf, at this record's capture time.
     pub certificate_findings: Findings,
+    /// The outermost tunnel the connection was seen in (VXLAN, GRE, ...),
+    /// its outer addresses in the client's direction.
+    pub tunnel: Option<Tunnel>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -288,6 +292,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         fingerprints: None,
         certificate: None,
         certificate_findings: Findings::default(),
+        tunnel: None,
     }
 }
 

@@ -23,6 +23,7 @@
 use super::handshake::{Ending, Handshake};
 use super::record::{ConnectionRecord, End, Outcome};
 use super::tds::{ALPN_TDS8, Login, LoginWatch, TdsInfo};
+use crate::decode::tunnel::Tunnel;
 use crate::decode::{Segment, TcpFlags};
 use crate::encap::Unwrap;
 use crate::encap::tds::Negotiated;
@@ -126,6 +127,8 @@ pub struct TcpTracker {
     /// Some segment came from this side.
     sent: [bool; 2],
     login: LoginWatch,
+    /// The tunnel the first tunnelled segment came in, and its sender.
+    tunnel: Option<(Side, Tunnel)>,
 }
 
 impl TcpTracker {
@@ -153,6 +156,7 @@ impl TcpTracker {
             tds_clear: [false; 2],
             sent: [false; 2],
             login: LoginWatch::default(),
+            tunnel: None,
         }
     }
 
@@ -190,11 +194,21 @@ impl TcpTracker {
             .sum()
     }
 
-    /// Processes one segment of this flow, sent by `side`. `index` is the
-    /// capture-wide packet index.
-    pub fn on_segment(&mut self, seg: &Segment<'_>, side: Side, ts: Timestamp, index: u64) -> Step {
+    /// Processes one segment of this flow, sent by `side` (inside `tunnel`,
+    /// if it came in one). `index` is the capture-wide packet index.
+    pub fn on_segment(
+        &mut self,
+        seg: &Segment<'_>,
+        tunnel: Option<&Tunnel>,
+        side: Side,
+        ts: Timestamp,
+        index: u64,
+    ) -> Step {
         let had_order = self.handshake.order().is_some();
         self.sent[side.index()] = true;
+        if self.tunnel.is_none() {
+            self.tunnel = tunnel.map(|t| (side, *t));
+        }
         let flags = seg.flags;
         if flags.contains(TcpFlags::SYN) {
             self.handshake.set_client(if flags.contains(TcpFlags::ACK) {
@@ -353,6 +367,10 @@ impl TcpTracker {
         if !self.sent.iter().all(|s| *s) {
             rec.outcome = Outcome::OneSided;
         }
+        // Its outer addresses as the client sends: (client side, server side).
+        rec.tunnel = self
+            .tunnel
+            .map(|(side, t)| if side == client { t } else { t.reversed() });
         if tds || strict {
             let mut info = TdsInfo::of(client_tds.as_ref(), server_tds.as_ref(), &login);
             info.strict = strict && !tds;

@@ -13,6 +13,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use super::{Analysis, Dispatch, Worker, WorkerStats};
 use crate::analysis::order::MAX_HELD;
 use crate::capture::Packet;
+use crate::decode::tunnel::Tunnel;
 use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
 use crate::error::Error;
 use crate::report::{Encoder, Report};
@@ -43,7 +44,12 @@ struct SegMeta {
     chunk: u32,
     start: u32,
     len: u32,
+    /// Index into `Batch::tunnels`, or `NO_TUNNEL` (most segments: the
+    /// tunnel stays out of the common path's bytes).
+    tunnel: u32,
 }
+
+const NO_TUNNEL: u32 = u32::MAX;
 
 const ARENA: u32 = u32::MAX;
 
@@ -52,6 +58,8 @@ pub(super) struct Batch {
     chunks: Vec<Arc<Vec<u8>>>,
     arena: Vec<u8>,
     segs: Vec<SegMeta>,
+    /// The tunnels of tunnelled segments.
+    tunnels: Vec<Tunnel>,
     /// The capture position after this batch.
     next_index: u64,
     now: Timestamp,
@@ -146,7 +154,8 @@ impl Dispatch for Pool {
         // Decoding here, where the bytes are still in this core's cache,
         // leaves the workers only the header fields — and the payload of
         // the few segments still in a handshake.
-        let seg = match decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+        let mut tunnel = None;
+        let seg = match decode::decode_in(pkt.link_type, pkt.data, pkt.cut_bytes(), &mut tunnel) {
             Ok(seg) => seg,
             Err(skip) => {
                 *self.skipped.entry(skip).or_default() += 1;
@@ -164,6 +173,7 @@ impl Dispatch for Pool {
                 reused.chunks.clear();
                 reused.arena.clear();
                 reused.segs.clear();
+                reused.tunnels.clear();
                 reused.flush = false;
                 *b = reused;
             } else {
@@ -200,6 +210,13 @@ impl Dispatch for Pool {
             chunk,
             start: start as u32,
             len: seg.payload.len() as u32,
+            tunnel: match tunnel {
+                None => NO_TUNNEL,
+                Some(t) => {
+                    b.tunnels.push(t);
+                    (b.tunnels.len() - 1) as u32
+                }
+            },
         });
         b.now = pkt.ts;
         if b.segs.len() >= BATCH {
@@ -263,7 +280,8 @@ pub(super) fn work(
                 payload: batch.payload(m),
                 cut: m.cut,
             };
-            worker.segment(&seg, m.ts, m.index);
+            let tunnel = batch.tunnels.get(m.tunnel as usize);
+            worker.segment(&seg, tunnel, m.ts, m.index);
         }
         worker.expire(batch.now);
         if batch.flush {

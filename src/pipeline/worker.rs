@@ -7,6 +7,7 @@ use crate::analysis::order::Reorder;
 use crate::analysis::record::{ConnectionRecord, End};
 use crate::analysis::tcp::{FlowLimits, TcpTracker};
 use crate::capture::LinkType;
+use crate::decode::tunnel::Tunnel;
 use crate::decode::{self, Segment, Skip, TcpFlags};
 use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
 use crate::time::{Duration, Timestamp};
@@ -136,7 +137,13 @@ impl Worker {
     }
 
     /// One decoded segment at capture time `ts`, packet `index`.
-    pub fn segment(&mut self, seg: &Segment<'_>, ts: Timestamp, index: u64) {
+    pub fn segment(
+        &mut self,
+        seg: &Segment<'_>,
+        tunnel: Option<&Tunnel>,
+        ts: Timestamp,
+        index: u64,
+    ) {
         self.stats.segments += 1;
         self.expire(ts);
         let (key, side) = FlowKey::new(seg.src, seg.dst);
@@ -194,7 +201,7 @@ impl Worker {
         }
         self.stats.handshake += 1;
         let before = tracker.buffered();
-        let step = tracker.on_segment(seg, side, ts, index);
+        let step = tracker.on_segment(seg, tunnel, side, ts, index);
         self.buffered = (self.buffered + tracker.buffered()).saturating_sub(before);
         if let Some(order) = step.opened {
             self.reorder.open(order, ts);
@@ -231,11 +238,13 @@ impl Worker {
     }
 
     /// One captured frame: decode, count, and process.
+    #[inline]
     pub fn packet(&mut self, link: LinkType, data: &[u8], cut: u32, ts: Timestamp, index: u64) {
-        match decode::decode(link, data, cut) {
+        let mut tunnel = None;
+        match decode::decode_in(link, data, cut, &mut tunnel) {
             Ok(seg) => {
                 self.stats.tcp += 1;
-                self.segment(&seg, ts, index);
+                self.segment(&seg, tunnel.as_ref(), ts, index);
             }
             Err(skip) => *self.stats.skipped.entry(skip).or_default() += 1,
         }

@@ -63,6 +63,12 @@ struct Row<'a> {
     cert_not_after: Cow<'a, str>,
     cert_sha256: Cow<'a, str>,
     cert_findings: Cow<'a, str>,
+    /// The outermost tunnel (`vxlan`, `gre`, ...), its id and outer
+    /// addresses in the client's direction.
+    tunnel: Cow<'a, str>,
+    tunnel_id: Option<u32>,
+    tunnel_outer_client: Cow<'a, str>,
+    tunnel_outer_server: Cow<'a, str>,
 }
 
 /// Does a spreadsheet take a cell beginning like this for a formula?
@@ -163,6 +169,10 @@ impl Cells {
             cert_not_after: self.shown(leaf.map(|l| format_unix_secs(l.not_after))),
             cert_sha256: self.text(leaf.map_or("", |l| l.sha256.as_str())),
             cert_findings: self.list(rec.certificate_findings.keys()),
+            tunnel: self.text(rec.tunnel.map_or("", |t| t.kind.as_str())),
+            tunnel_id: rec.tunnel.and_then(|t| t.id),
+            tunnel_outer_client: self.shown(rec.tunnel.and_then(|t| t.outer).map(|(c, _)| c)),
+            tunnel_outer_server: self.shown(rec.tunnel.and_then(|t| t.outer).map(|(_, s)| s)),
         }
     }
 
@@ -254,9 +264,10 @@ mod tests {
         assert!(h.starts_with("ts,client_ip,client_port,server_ip,server_port,sni,"));
         assert!(h.ends_with(
             ",readiness,app,tds_encryption,tds_login,cert_subject_cn,cert_issuer_cn,\
-             cert_not_after,cert_sha256,cert_findings\n"
+             cert_not_after,cert_sha256,cert_findings,tunnel,tunnel_id,tunnel_outer_client,\
+             tunnel_outer_server\n"
         ));
-        assert_eq!(h.matches(',').count(), 35);
+        assert_eq!(h.matches(',').count(), 39);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::{Report, millis};
 use crate::analysis::record::ConnectionRecord;
 use crate::analysis::tds::TdsInfo;
 use crate::decode::Endpoint;
+use crate::decode::tunnel::Tunnel;
 use crate::encap::tds::Prelogin;
 use crate::text::WireText;
 use crate::time::format_unix_secs;
@@ -177,6 +178,31 @@ impl<'a> CertificateJson<'a> {
     }
 }
 
+/// The outermost tunnel, its outer addresses in the client's direction.
+#[derive(Serialize)]
+struct TunnelJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    outer_client: Option<Shown<std::net::IpAddr>>,
+    outer_server: Option<Shown<std::net::IpAddr>>,
+    /// VNI, GRE key, ERSPAN session, top MPLS label or GTP TEID.
+    id: Option<u32>,
+    /// Encapsulations around the connection's packets.
+    depth: u8,
+}
+
+impl From<&Tunnel> for TunnelJson {
+    fn from(t: &Tunnel) -> Self {
+        TunnelJson {
+            kind: t.kind.as_str(),
+            outer_client: t.outer.map(|(c, _)| Shown(c)),
+            outer_server: t.outer.map(|(_, s)| Shown(s)),
+            id: t.id,
+            depth: t.depth,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct RecordJson<'a> {
     ts: Shown<crate::time::Timestamp>,
@@ -213,6 +239,7 @@ struct RecordJson<'a> {
     tds: Option<TdsJson>,
     /// The server's certificate, when its Certificate message was in clear.
     certificate: Option<CertificateJson<'a>>,
+    tunnel: Option<TunnelJson>,
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
@@ -296,6 +323,7 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
             .certificate
             .as_deref()
             .map(|c| CertificateJson::of(rec, c)),
+        tunnel: rec.tunnel.as_ref().map(TunnelJson::from),
     }
 }
 

@@ -313,6 +313,8 @@ pub struct TotalsModel {
     pub partial_hellos: u64,
     pub cut_by_snaplen: u64,
     pub downgrade_sentinels: u64,
+    /// Connections per outermost tunnel type (`vxlan`, `gre`, ...).
+    pub tunnels: Counts<&'static str>,
     pub unlisted: UnlistedModel,
 }
 
@@ -1172,6 +1174,7 @@ impl<'a> Model<'a> {
                 partial_hellos: t.partial_hellos,
                 cut_by_snaplen: t.cut_by_snaplen,
                 downgrade_sentinels: t.downgrade_sentinels,
+                tunnels: Counts(t.tunnels.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
                 unlisted: s.unlisted.into(),
             },
             clients,

@@ -393,6 +393,16 @@ impl<W: Write> Table<W> {
             let _ = write!(o, " ({})", parts.join(", "));
         }
         o.push('\n');
+        if !m.totals.tunnels.0.is_empty() {
+            let parts: Vec<String> = m
+                .totals
+                .tunnels
+                .0
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = writeln!(o, "Tunnelled connections: {}", parts.join(", "));
+        }
         for i in &c.interfaces {
             let _ = writeln!(
                 o,

@@ -5,9 +5,12 @@
 //! raw IPv4/IPv6 (LINKTYPE_RAW and the BSD numbers 12 and 14,
 //! LINKTYPE_IPV4/IPV6), BSD NULL and OpenBSD LOOP, and IEEE 802.11 data
 //! frames, bare (105: what pktmon logs at the Wi-Fi components) or behind a
-//! radiotap header (127), when they are not encrypted and carry LLC/SNAP. IP: IPv4, IPv6 with
-//! extension headers, IP-in-IP (one level) and GTP-U (UDP port 2152, one
-//! level) tunnels. The innermost TCP segment is what we return.
+//! radiotap header (127), when they are not encrypted and carry LLC/SNAP.
+//! IP: IPv4, IPv6 with extension headers. Tunnels ([`tunnel`]): VXLAN,
+//! VXLAN-GPE, GENEVE, GRE (with Ethernet, ERSPAN II/III, MPLS), MPLS,
+//! CAPWAP data, IP in IP (4in4, 6in4, 4in6, 6in6) and GTP-U, nested to
+//! [`tunnel::MAX_DEPTH`]. The innermost TCP segment is what we return, with
+//! the outermost tunnel it was found in.
 //!
 //! Not supported, and counted under a named [`Skip`] reason instead: other
 //! link types, non-IP frames, non-TCP protocols, IP fragments (TLS handshakes
@@ -25,6 +28,9 @@ use std::net::IpAddr;
 use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use crate::capture::LinkType;
+
+pub mod tunnel;
+use tunnel::{Inner, Tunnel, TunnelKind, TunnelSkip};
 
 /// An IP address and TCP port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,6 +113,8 @@ pub enum Skip {
     /// A copy of a packet already read: the same pcapng packet id (pktmon
     /// logs a packet once per component it crosses).
     Duplicate,
+    /// A tunnel whose header, or payload, could not be decoded.
+    Tunnel(TunnelKind, TunnelSkip),
 }
 
 /// Why an 802.11 frame was not decoded further.
@@ -140,6 +148,7 @@ impl fmt::Display for Skip {
             Skip::BadTcp => write!(f, "malformed TCP header"),
             Skip::TruncatedBySnaplen => write!(f, "truncated by snaplen before the TCP payload"),
             Skip::Duplicate => write!(f, "copy of an earlier packet (same packet id)"),
+            Skip::Tunnel(kind, why) => write!(f, "{kind} tunnel: {}", why.describe()),
             Skip::Wlan(WlanSkip::NotData) => write!(f, "802.11 management or control frame"),
             Skip::Wlan(WlanSkip::NoBody) => write!(f, "802.11 null data frame"),
             Skip::Wlan(WlanSkip::Protected) => write!(f, "802.11 encrypted frame"),
@@ -156,7 +165,6 @@ fn ether_type_name(et: u16) -> Option<&'static str> {
         0x888e => "EAPOL",
         0x8863 => "PPPoE discovery",
         0x8864 => "PPPoE session, non-IP",
-        0x8847 | 0x8848 => "MPLS",
         0x88e5 => "MACsec",
         0x9000 => "loopback",
         0x0000..=0x05dc => "802.3 length field / LLC",
@@ -187,25 +195,104 @@ const GTP_U_PORT: u16 = 2152;
 /// Decodes one captured frame. `cut` is the number of bytes the capture's
 /// snapshot length removed from the end of the frame.
 pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+    decode_in(link_type, data, cut, &mut None)
+}
+
+/// [`decode`], and the outermost tunnel the segment came in, put in
+/// `tunnel` (left as it is when there is none). The tunnel is kept out of
+/// [`Segment`], which stays small: most segments are in none.
+pub fn decode_in<'a>(
+    link_type: LinkType,
+    data: &'a [u8],
+    cut: u32,
+    tunnel: &mut Option<Tunnel>,
+) -> Result<Segment<'a>, Skip> {
     if let Some(seg) = fast_path(link_type, data) {
         return Ok(seg);
     }
-    match link_type {
-        LinkType::ETHERNET => {
-            let pkt = LaxSlicedPacket::from_ethernet(data).map_err(|_| Skip::TruncatedLink)?;
-            link_payload(pkt, cut)
+    let mut ctx = Ctx::default();
+    let seg = link(link_type, data, cut, &mut ctx)?;
+    if let Some(t) = ctx.tunnel {
+        *tunnel = Some(Tunnel {
+            depth: ctx.depth,
+            ..t
+        });
+    }
+    Ok(seg)
+}
+
+/// The encapsulations walked so far.
+#[derive(Default)]
+struct Ctx {
+    depth: u8,
+    /// The outermost.
+    tunnel: Option<Tunnel>,
+}
+
+impl Ctx {
+    /// One more encapsulation, `kind`, between these outer addresses.
+    fn enter(
+        &mut self,
+        kind: TunnelKind,
+        outer: Option<(IpAddr, IpAddr)>,
+        id: Option<u32>,
+    ) -> Result<(), Skip> {
+        if self.depth >= tunnel::MAX_DEPTH {
+            return Err(Skip::Tunnel(kind, TunnelSkip::TooDeep));
         }
+        self.depth += 1;
+        self.tunnel.get_or_insert(Tunnel {
+            kind,
+            outer,
+            id,
+            depth: 1,
+        });
+        Ok(())
+    }
+}
+
+/// What a tunnel header said follows it.
+fn inner<'a>(inner: Inner<'a>, cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
+    match inner {
+        Inner::Ethernet(d) => ethernet(d, cut, ctx),
+        Inner::Ip(d) => ip(d, cut, ctx),
+        Inner::Wlan(d) => wlan(d, cut, ctx),
+        Inner::Mpls(d) => mpls(d, cut, ctx),
+    }
+}
+
+fn ethernet<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
+    let pkt = LaxSlicedPacket::from_ethernet(data).map_err(|_| Skip::TruncatedLink)?;
+    link_payload(pkt, cut, ctx)
+}
+
+/// An MPLS label stack, over Ethernet (no outer IP addresses) or inside
+/// another tunnel.
+fn mpls<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
+    let (label, next) = tunnel::mpls(data).map_err(|e| Skip::Tunnel(TunnelKind::Mpls, e))?;
+    ctx.enter(TunnelKind::Mpls, None, label)?;
+    inner(next, cut, ctx)
+}
+
+fn link<'a>(
+    link_type: LinkType,
+    data: &'a [u8],
+    cut: u32,
+    ctx: &mut Ctx,
+) -> Result<Segment<'a>, Skip> {
+    match link_type {
+        LinkType::ETHERNET => ethernet(data, cut, ctx),
         LinkType::LINUX_SLL => {
             // RFC-less but stable: 16-byte header, protocol (EtherType) last.
             let proto = be16(data, 14).ok_or(Skip::TruncatedLink)?;
             let rest = data.get(16..).ok_or(Skip::TruncatedLink)?;
-            ether_type(proto, rest, cut)
+            ether_type(proto, rest, cut, ctx)
         }
         LinkType::LINUX_SLL2 => {
             // 20-byte header, protocol (EtherType) first.
             let proto = be16(data, 0).ok_or(Skip::TruncatedLink)?;
             let rest = data.get(20..).ok_or(Skip::TruncatedLink)?;
-            ether_type(proto, rest, cut)
+            ether_type(proto, rest, cut, ctx)
         }
         LinkType::NULL | LinkType::LOOP => {
             let family: [u8; 4] = data
@@ -223,7 +310,7 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
             };
             match fam {
                 // AF_INET everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
-                2 | 24 | 28 | 30 => ip(rest, cut),
+                2 | 24 | 28 | 30 => ip(rest, cut, ctx),
                 other => Err(Skip::NotIp(other as u16)),
             }
         }
@@ -231,8 +318,8 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
         | LinkType::RAW_BSD_12
         | LinkType::RAW_BSD_14
         | LinkType::IPV4
-        | LinkType::IPV6 => ip(data, cut),
-        LinkType::IEEE802_11 => wlan(data, cut),
+        | LinkType::IPV6 => ip(data, cut, ctx),
+        LinkType::IEEE802_11 => wlan(data, cut, ctx),
         LinkType::IEEE802_11_RADIOTAP => {
             // Radiotap: version, pad, little-endian length of the whole
             // radio header (radiotap.org); the 802.11 frame follows.
@@ -240,7 +327,7 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
                 Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
                 _ => return Err(Skip::TruncatedLink),
             };
-            wlan(data.get(len..).ok_or(Skip::TruncatedLink)?, cut)
+            wlan(data.get(len..).ok_or(Skip::TruncatedLink)?, cut, ctx)
         }
         other => Err(Skip::UnknownLinkType(other.0)),
     }
@@ -251,7 +338,7 @@ pub fn decode(link_type: LinkType, data: &[u8], cut: u32) -> Result<Segment<'_>,
 /// bits are set, QoS control for QoS subtypes, HT control when the +HTC
 /// (order) bit is set on a QoS frame), then an LLC/SNAP header (RFC 1042,
 /// or 802.1H) whose EtherType says what follows.
-fn wlan(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+fn wlan<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
     let [fc0, fc1] = *data.get(..2).ok_or(Skip::TruncatedLink)? else {
         return Err(Skip::TruncatedLink);
     };
@@ -298,7 +385,7 @@ fn wlan(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
         (false, false) => return Err(Skip::Wlan(WlanSkip::NoSnap)),
     };
     let proto = be16(body, 6).ok_or(Skip::TruncatedLink)?;
-    ether_type(proto, body.get(8..).unwrap_or_default(), cut)
+    ether_type(proto, body.get(8..).unwrap_or_default(), cut, ctx)
 }
 
 /// The common case, with etherparse's header slices alone: Ethernet (up to
@@ -379,21 +466,40 @@ fn be16(data: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn ether_type(proto: u16, payload: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
-    if proto == ETHERTYPE_PPPOE_SESSION {
-        return pppoe(payload, cut);
+fn ether_type<'a>(
+    proto: u16,
+    payload: &'a [u8],
+    cut: u32,
+    ctx: &mut Ctx,
+) -> Result<Segment<'a>, Skip> {
+    match proto {
+        ETHERTYPE_PPPOE_SESSION => pppoe(payload, cut, ctx),
+        tunnel::ETHERTYPE_MPLS | tunnel::ETHERTYPE_MPLS_MULTICAST => mpls(payload, cut, ctx),
+        _ => link_payload(
+            LaxSlicedPacket::from_ether_type(EtherType(proto), payload),
+            cut,
+            ctx,
+        ),
     }
-    link_payload(
-        LaxSlicedPacket::from_ether_type(EtherType(proto), payload),
-        cut,
-    )
 }
 
 /// After the link layer (and any VLAN tags) etherparse has sliced.
-fn link_payload(pkt: LaxSlicedPacket<'_>, cut: u32) -> Result<Segment<'_>, Skip> {
+fn link_payload<'a>(
+    pkt: LaxSlicedPacket<'a>,
+    cut: u32,
+    ctx: &mut Ctx,
+) -> Result<Segment<'a>, Skip> {
     if pkt.net.is_none() {
         return match pkt.ether_payload() {
-            Some(p) if p.ether_type.0 == ETHERTYPE_PPPOE_SESSION => pppoe(p.payload, cut),
+            Some(p) if p.ether_type.0 == ETHERTYPE_PPPOE_SESSION => pppoe(p.payload, cut, ctx),
+            Some(p)
+                if matches!(
+                    p.ether_type.0,
+                    tunnel::ETHERTYPE_MPLS | tunnel::ETHERTYPE_MPLS_MULTICAST
+                ) =>
+            {
+                mpls(p.payload, cut, ctx)
+            }
             Some(p) if p.ether_type == EtherType::IPV4 || p.ether_type == EtherType::IPV6 => {
                 Err(if cut > 0 {
                     Skip::TruncatedBySnaplen
@@ -405,7 +511,7 @@ fn link_payload(pkt: LaxSlicedPacket<'_>, cut: u32) -> Result<Segment<'_>, Skip>
             None => Err(Skip::TruncatedLink),
         };
     }
-    transport(pkt, cut, 0)
+    transport(pkt, cut, ctx)
 }
 
 /// PPPoE session header (RFC 2516 §4) + PPP protocol field. The session
@@ -413,31 +519,28 @@ fn link_payload(pkt: LaxSlicedPacket<'_>, cut: u32) -> Result<Segment<'_>, Skip>
 /// frame is padding, even when the IP header claims more (a real capture,
 /// `26-qinq-pppoe.pcap`, has such an ACK, whose six padding bytes would
 /// otherwise be read as TCP payload).
-fn pppoe(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
+fn pppoe<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
     let len = usize::from(be16(data, 4).ok_or(Skip::TruncatedLink)?);
     let proto = be16(data, 6).ok_or(Skip::TruncatedLink)?;
     let frame = data.get(..6 + len).unwrap_or(data);
     let rest = frame.get(8..).unwrap_or_default();
     match proto {
-        0x0021 | 0x0057 => ip(rest, cut),
+        0x0021 | 0x0057 => ip(rest, cut, ctx),
         _ => Err(Skip::NotIp(ETHERTYPE_PPPOE_SESSION)),
     }
 }
 
-fn ip(data: &[u8], cut: u32) -> Result<Segment<'_>, Skip> {
-    ip_nested(data, cut, 0)
-}
-
-fn ip_nested(data: &[u8], cut: u32, depth: u8) -> Result<Segment<'_>, Skip> {
+fn ip<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
     match LaxSlicedPacket::from_ip(data) {
-        Ok(pkt) => transport(pkt, cut, depth),
+        Ok(pkt) => transport(pkt, cut, ctx),
         Err(_) if cut > 0 && data.len() < 60 => Err(Skip::TruncatedBySnaplen),
         Err(_) => Err(Skip::BadIp),
     }
 }
 
-/// From the IP layer down: TCP, or one level of IP-in-IP / GTP-U.
-fn transport(pkt: LaxSlicedPacket<'_>, cut: u32, depth: u8) -> Result<Segment<'_>, Skip> {
+/// From the IP layer down: TCP, or a tunnel (IP in IP, GRE, a UDP
+/// tunnel, GTP-U) and what it carries.
+fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
     let (src_ip, dst_ip, payload) = match &pkt.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             let h = v4.header();
@@ -483,14 +586,25 @@ fn transport(pkt: LaxSlicedPacket<'_>, cut: u32, depth: u8) -> Result<Segment<'_
                 cut,
             })
         }
-        Some(TransportSlice::Udp(udp))
-            if depth == 0
-                && (udp.destination_port() == GTP_U_PORT || udp.source_port() == GTP_U_PORT) =>
-        {
-            match gtp_u_payload(udp.payload()) {
-                Some(inner) => ip_nested(inner, cut, depth + 1),
-                None => Err(Skip::NotTcp(17)),
+        Some(TransportSlice::Udp(udp)) => {
+            let (sport, dport) = (udp.source_port(), udp.destination_port());
+            let outer = Some((src_ip, dst_ip));
+            if dport == GTP_U_PORT || sport == GTP_U_PORT {
+                let teid = udp.payload().get(4..8).and_then(|t| t.try_into().ok());
+                return match gtp_u_payload(udp.payload()) {
+                    Some(payload) => {
+                        ctx.enter(TunnelKind::GtpU, outer, teid.map(u32::from_be_bytes))?;
+                        ip(payload, cut, ctx)
+                    }
+                    None => Err(Skip::NotTcp(17)),
+                };
             }
+            let Some(kind) = tunnel::udp_kind(sport, dport) else {
+                return Err(Skip::NotTcp(17));
+            };
+            let (id, next) = tunnel::udp(kind, udp.payload()).map_err(|e| Skip::Tunnel(kind, e))?;
+            ctx.enter(kind, outer, id)?;
+            inner(next, cut, ctx)
         }
         _ => {
             let proto = payload.ip_number;
@@ -501,8 +615,22 @@ fn transport(pkt: LaxSlicedPacket<'_>, cut: u32, depth: u8) -> Result<Segment<'_
                     Skip::BadTcp
                 });
             }
-            if depth == 0 && (proto == IpNumber::IPV4 || proto == IpNumber::IPV6) {
-                return ip_nested(payload.payload, cut, depth + 1);
+            let outer = Some((src_ip, dst_ip));
+            if proto == IpNumber::IPV4 || proto == IpNumber::IPV6 {
+                let kind = match (src_ip.is_ipv4(), proto == IpNumber::IPV4) {
+                    (true, true) => TunnelKind::Ip4in4,
+                    (true, false) => TunnelKind::Ip6in4,
+                    (false, true) => TunnelKind::Ip4in6,
+                    (false, false) => TunnelKind::Ip6in6,
+                };
+                ctx.enter(kind, outer, None)?;
+                return ip(payload.payload, cut, ctx);
+            }
+            if proto == IpNumber::GRE {
+                let (kind, id, next) =
+                    tunnel::gre(payload.payload).map_err(|e| Skip::Tunnel(TunnelKind::Gre, e))?;
+                ctx.enter(kind, outer, id)?;
+                return inner(next, cut, ctx);
             }
             Err(Skip::NotTcp(proto.0))
         }
@@ -578,15 +706,7 @@ mod tests {
                     continue;
                 };
                 fast += 1;
-                let lax = match p.link_type {
-                    LinkType::ETHERNET => {
-                        link_payload(LaxSlicedPacket::from_ethernet(p.data).unwrap(), 0)
-                    }
-                    LinkType::LINUX_SLL => ether_type(be16(p.data, 14).unwrap(), &p.data[16..], 0),
-                    LinkType::LINUX_SLL2 => ether_type(be16(p.data, 0).unwrap(), &p.data[20..], 0),
-                    _ => ip(p.data, 0),
-                }
-                .unwrap();
+                let lax = link(p.link_type, p.data, 0, &mut Ctx::default()).unwrap();
                 assert_eq!(
                     (seg.src, seg.dst, seg.seq, seg.ack, seg.flags, seg.payload),
                     (lax.src, lax.dst, lax.seq, lax.ack, lax.flags, lax.payload)
