@@ -32,6 +32,8 @@
 //!   on the fixtures, against an oracle computed from their jsonl.
 //! - `snapshots`: insta snapshots of the table and summary-json of every
 //!   fixture (reviewed by eye; `tests/snapshots/`).
+//! - `streams`: a capture fed slowly through standard input: each record
+//!   arrives while the pipe is still open, before the next connection.
 //! - `tds`: SQL Server's TLS inside TDS on the TDS fixtures: versions,
 //!   split hellos, alerts in later packets, cleartext logins, TDS 8.0,
 //!   dynamic ports, the SQL Server symptoms, hostile TDS headers.
@@ -60,6 +62,7 @@ mod readiness;
 mod resegment;
 mod rotation;
 mod snapshots;
+mod streams;
 mod tds;
 mod traps;
 mod tunnels;

@@ -178,13 +178,18 @@ pub struct CaptureFile {
     /// Compressed (on-disk) bytes read so far, for progress display.
     raw_read: Arc<AtomicU64>,
     raw_total: Option<u64>,
+    /// Standard input, a pipe or a FIFO: bytes arrive when the writer sends
+    /// them.
+    stream: bool,
 }
 
 impl CaptureFile {
     /// Opens `path`; `-` is standard input.
     pub fn open(path: &Path) -> Result<CaptureFile, OpenError> {
         if path.as_os_str() == "-" {
-            return Self::from_reader("<stdin>".into(), Box::new(io::stdin()), None);
+            let mut f = Self::from_reader("<stdin>".into(), Box::new(io::stdin()), None)?;
+            f.stream = true;
+            return Ok(f);
         }
         let name = path.display().to_string();
         let fail = |reason: String| OpenError {
@@ -196,7 +201,39 @@ impl CaptureFile {
         if meta.is_dir() {
             return Err(fail("is a directory".into()));
         }
-        Self::from_reader(name, Box::new(file), Some(meta.len()))
+        let regular = meta.is_file();
+        let mut f = Self::from_reader(name, Box::new(file), regular.then_some(meta.len()))?;
+        f.stream = !regular;
+        Ok(f)
+    }
+
+    /// Bytes arrive as a writer sends them (standard input, a pipe, a
+    /// FIFO), not from a file that is all there.
+    pub fn is_stream(&self) -> bool {
+        self.stream
+    }
+
+    /// The next block is not wholly buffered: reading it needs a read,
+    /// which on a stream may wait for the writer.
+    pub fn drained(&self) -> bool {
+        let next = self.buf.available().get(self.pending..).unwrap_or_default();
+        let (head, len_at, big_endian) = match &self.format {
+            Format::Pcap {
+                big_endian,
+                modified,
+                ..
+            } => (if *modified { 24 } else { 16 }, 8, *big_endian),
+            Format::PcapNg { big_endian, .. } => (12, 4, *big_endian),
+        };
+        if next.len() < head {
+            return true;
+        }
+        let len = read_u32(next, len_at, big_endian) as usize;
+        let whole = match self.format {
+            Format::Pcap { .. } => head + len,
+            Format::PcapNg { .. } => len,
+        };
+        next.len() < whole
     }
 
     /// Reads a capture from any byte stream, detecting compression and format.
@@ -256,6 +293,7 @@ impl CaptureFile {
             stats,
             raw_read,
             raw_total,
+            stream: false,
         };
         if let Format::Pcap { .. } = file.format {
             // The 24-byte file header was parsed by detect_format.

@@ -339,6 +339,7 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             name: file.name().to_string(),
             ..FileReport::default()
         };
+        let stream = file.is_stream();
         loop {
             let pkt: Packet<'_> = match file.next_packet() {
                 Ok(Some(pkt)) => pkt,
@@ -378,7 +379,15 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             if pkt.cut_bytes() > 0 {
                 capture.cut_packets += 1;
             }
+            let ts = pkt.ts;
             dispatch.packet(&pkt, index)?;
+            // A stream (`tcpdump -U -w - | tlssniff -`): the next read may
+            // wait for the writer, so pass on what is waiting first — each
+            // handshake is reported when it is known, not when a batch
+            // fills.
+            if stream && file.drained() {
+                dispatch.tick(index, ts)?;
+            }
             if index % 4096 == 0 {
                 progress.tick(&file);
             }

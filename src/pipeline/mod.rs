@@ -117,9 +117,9 @@ pub(super) trait Dispatch {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error>;
     /// A file ended: end its flows.
     fn end_of_file(&mut self, index: u64) -> Result<(), Error>;
-    /// Live capture is idle for a moment: pass on what is waiting, so that
-    /// records and the summary stay current.
-    #[cfg_attr(not(feature = "live"), allow(dead_code))]
+    /// Live capture is idle for a moment, or a stream's reader is about to
+    /// wait: pass on what is waiting, so that records and the summary stay
+    /// current.
     fn tick(&mut self, _index: u64, _now: Timestamp) -> Result<(), Error> {
         Ok(())
     }
@@ -229,7 +229,13 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         fallback: FallbackDetector::new(cfg.fallback_window, cfg.max_rows.div_ceil(threads)),
         aggregator: &aggregator,
     };
-    let max_wait = cfg.live.is_some().then_some(LIVE_MAX_WAIT);
+    // Live, and streams (standard input, pipes): a record waits for earlier
+    // connections only so long.
+    let streams = cfg
+        .inputs
+        .iter()
+        .any(|p| p.as_os_str() == "-" || std::fs::metadata(p).is_ok_and(|m| !m.is_file()));
+    let max_wait = (cfg.live.is_some() || streams).then_some(LIVE_MAX_WAIT);
     let started = Instant::now();
     // `written_late`: records the output thread wrote out of order (when
     // there is one; else the workers' count says it).
