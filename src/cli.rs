@@ -20,12 +20,24 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `-V`: the version, and whether live capture is built in.
+#[cfg(feature = "live")]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (live capture: built in, libpcap)"
+);
+#[cfg(not(feature = "live"))]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (live capture: not built in; cargo feature `live`)"
+);
+
 /// Passive TLS version analyzer: which clients still speak TLS 1.0/1.1,
 /// SSL 3.0 or 3DES, to which servers, how often, and what fails.
 #[derive(Debug, Parser)]
 #[command(
     name = "tlssniff",
-    version,
+    version = VERSION,
     about,
     long_about = None,
     after_help = AFTER_HELP,
@@ -40,9 +52,15 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Read a capture file (tcpdump's habit); may be repeated.
+    /// Read a capture file (tcpdump's habit); may be repeated. Words after
+    /// the options are then a filter expression, as with tcpdump.
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     pub read: Vec<PathBuf>,
+
+    /// Accepted for tcpdump's habit (`-n`, `-nn`, `-nr FILE`): tlssniff
+    /// never resolves names.
+    #[arg(short = 'n', action = clap::ArgAction::Count, hide = true)]
+    pub numeric: u8,
 
     /// Capture live from an interface (`any` for all; may be repeated).
     /// Needs the `live` feature. Words after the options are then a BPF
@@ -50,7 +68,9 @@ pub struct Args {
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: Vec<String>,
 
-    /// Live: BPF capture filter (default: `tcp`).
+    /// BPF filter, tcpdump syntax: live (default `tcp`), and on files
+    /// (packets it does not match are counted and skipped; needs the `live`
+    /// feature, libpcap compiles it).
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
 
@@ -73,7 +93,7 @@ pub struct Args {
     #[arg(short = 'B', long = "buffer-size", value_name = "KiB", allow_negative_numbers = true, value_parser = positive::<i32>)]
     pub buffer_kib: Option<i32>,
 
-    /// Live: stop after this many packets.
+    /// Stop after this many packets (live, or read from files).
     #[arg(short = 'c', long = "count", value_name = "N", allow_negative_numbers = true, value_parser = positive::<u64>)]
     pub count: Option<u64>,
 
@@ -383,13 +403,43 @@ fn dedupe(inputs: &mut Vec<PathBuf>) -> Vec<String> {
 }
 
 impl Args {
+    /// A filter on capture files: `-f EXPR`, or — after `-r FILE`, as
+    /// tcpdump reads it — the words after the options.
+    fn file_filter(&mut self) -> Result<Option<String>, Error> {
+        let words = if self.read.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.files)
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect()
+        };
+        let filter = match (self.filter.take(), words.is_empty()) {
+            (Some(_), false) => {
+                return Err(Error::Usage(
+                    "give the filter with -f or as trailing words, not both".into(),
+                ));
+            }
+            (Some(f), true) => Some(f),
+            (None, false) => Some(words.join(" ")),
+            (None, true) => None,
+        };
+        if filter.is_some() && !cfg!(feature = "live") {
+            return Err(Error::Usage(format!(
+                "a filter expression on capture files ({}) needs libpcap's compiler: build \
+                 with the cargo feature `live` (apt-get install libpcap-dev), or filter first \
+                 with tcpdump: `tcpdump -r IN -w OUT 'EXPR'`",
+                filter.unwrap_or_default()
+            )));
+        }
+        Ok(filter)
+    }
+
     /// Live capture settings, when `-i` was given.
     fn live(&mut self) -> Result<Option<LiveConfig>, Error> {
         if self.interface.is_empty() {
-            if self.filter.is_some() || self.count.is_some() || self.user.is_some() {
-                return Err(Error::Usage(
-                    "-f, -c and -Z go with -i (live capture)".into(),
-                ));
+            if self.user.is_some() {
+                return Err(Error::Usage("-Z goes with -i (live capture)".into()));
             }
             return Ok(None);
         }
@@ -437,6 +487,12 @@ impl Args {
 
     pub fn into_config(mut self) -> Result<Config, Error> {
         let live = self.live()?;
+        let file_filter = if live.is_some() {
+            None
+        } else {
+            self.file_filter()?
+        };
+        let count = if live.is_some() { None } else { self.count };
         let mut inputs = std::mem::take(&mut self.read);
         inputs.append(&mut self.files);
         let notes = dedupe(&mut inputs);
@@ -491,6 +547,8 @@ impl Args {
             top: self.top,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             flush_each: streaming,
+            file_filter,
+            count,
             raw_csv: self.raw_csv,
             notes,
             threads: self.threads.unwrap_or_else(default_threads),

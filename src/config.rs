@@ -53,6 +53,11 @@ pub struct Config {
     pub progress: bool,
     /// Flush jsonl/csv after every record.
     pub flush_each: bool,
+    /// A BPF filter for capture files (tcpdump syntax; the `live` feature
+    /// compiles it).
+    pub file_filter: Option<String>,
+    /// Stop reading files after this many packets.
+    pub count: Option<u64>,
     /// CSV cells exactly as they are, without the formula guard.
     pub raw_csv: bool,
     /// Notes about the arguments, for standard error (an input named twice).
@@ -109,6 +114,8 @@ impl Default for Config {
             top: 20,
             progress: false,
             flush_each: false,
+            file_filter: None,
+            count: None,
             raw_csv: false,
             notes: Vec::new(),
             stats: false,

@@ -361,3 +361,40 @@ fn pcapng_truncated_at_every_block_boundary_and_mid_block() {
         );
     }
 }
+
+/// What Windows administrators have instead of a capture gets its own
+/// advice: an ETW trace, a Network Monitor capture, a Fiddler archive, a
+/// browser's HAR file.
+#[test]
+fn windows_trace_formats_get_their_own_advice() {
+    let dir = tempdir("windows-formats");
+    let cases: [(&str, &[u8], &str); 4] = [
+        // An ETW buffer header begins with its size (64 KiB).
+        (
+            "PktMon.etl",
+            b"\x00\x00\x01\x00\x00\x00\x00\x00",
+            "pktmon etl2pcap",
+        ),
+        ("trace.cap", b"GMBU\x02\x00\x00\x00", "Network Monitor"),
+        (
+            "session.saz",
+            b"PK\x03\x04\x14\x00\x00\x00",
+            "Fiddler session archive",
+        ),
+        ("login.har", b"{\"log\": {\"version\": \"1.2\"}}", "HAR"),
+    ];
+    for (name, bytes, advice) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = tlssniff([path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains(advice), "{name}: {err}");
+        // The conversion advice only for what is an ETW trace.
+        assert_eq!(
+            err.contains("etl2pcap"),
+            name.ends_with(".etl"),
+            "{name}: {err}"
+        );
+    }
+}

@@ -332,3 +332,54 @@ fn an_input_named_twice_is_read_once() {
         stdout(&out)
     );
 }
+
+/// tcpdump's habits: `-n` (nothing is resolved anyway), `-nr FILE`, `-c N`
+/// on a file, `-V`.
+#[test]
+fn tcpdumps_flags_work_on_files() {
+    let f = fixture("tls12.pcap");
+    let f = f.to_str().unwrap();
+    let plain = stdout(&tlssniff(["--format", "jsonl", f]));
+    for args in [&["-n", f][..], &["-nr", f], &["-nn", "-r", f]] {
+        let mut all = vec!["--format", "jsonl"];
+        all.extend_from_slice(args);
+        let out = tlssniff(&all);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stdout(&out), plain, "{args:?}");
+    }
+    let out = tlssniff(["--format", "summary-json", "-c", "5", "-r", f]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["capture"]["packets"], 5, "{}", v["capture"]);
+    let version = stdout(&tlssniff(["-V"]));
+    assert!(version.contains("live capture: "), "{version}");
+}
+
+/// A trailing filter on a file (`tlssniff -r f.pcap tcp port 443`, as
+/// tcpdump reads it): libpcap compiles it when the `live` feature is built
+/// in; without it, one line says so — the words are never file names.
+#[test]
+fn a_trailing_filter_on_files_is_a_filter() {
+    let f = fixture("tls12.pcap");
+    let f = f.to_str().unwrap();
+    let out = tlssniff(["--format", "summary-json", "-r", f, "tcp", "port", "443"]);
+    if cfg!(feature = "live") {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["connections"], 2);
+        assert!(v["capture"]["skipped"]["not matched by the filter"].as_u64() > Some(0));
+        let other = tlssniff(["--format", "summary-json", "-r", f, "port", "8443"]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&other)).unwrap();
+        assert_eq!(v["connections"], 0);
+        let bad = tlssniff(["-r", f, "tcp", "port"]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(stderr(&bad).contains("syntax error"), "{}", stderr(&bad));
+    } else {
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.contains("needs libpcap") && err.contains("`live`"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

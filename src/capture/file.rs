@@ -272,7 +272,7 @@ impl CaptureFile {
         // Compressed streams are larger than the file: no hint.
         let hint = raw_total.filter(|_| compression.is_empty());
         let mut buf = BlockBuffer::new(stream, hint);
-        let (format, description) = detect_format(&magic, &mut buf).map_err(fail)?;
+        let (format, description) = detect_format(&magic, &mut buf, &name).map_err(fail)?;
         let mut stats = FileStats {
             format: if compression.is_empty() {
                 description
@@ -620,7 +620,11 @@ impl CaptureFile {
 }
 
 /// Recognises pcap or pcapng from the first bytes of the (decompressed) stream.
-fn detect_format(magic: &[u8; 4], buf: &mut BlockBuffer) -> Result<(Format, String), String> {
+fn detect_format(
+    magic: &[u8; 4],
+    buf: &mut BlockBuffer,
+    name: &str,
+) -> Result<(Format, String), String> {
     let le = u32::from_le_bytes(*magic);
     match le {
         0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0xa1b2_cd34 | 0x34cd_b2a1 => {
@@ -663,32 +667,50 @@ fn detect_format(magic: &[u8; 4], buf: &mut BlockBuffer) -> Result<(Format, Stri
             },
             "pcapng".into(),
         )),
-        _ => Err(not_a_capture(magic)),
+        _ => Err(not_a_capture(magic, name)),
     }
 }
 
-fn not_a_capture(magic: &[u8; 4]) -> String {
+/// Why a file is not a capture, and what to do about it: by its first
+/// bytes, and by its name where the bytes cannot tell (an ETW trace).
+fn not_a_capture(magic: &[u8; 4], name: &str) -> String {
     let hex = format!(
         "{:02x} {:02x} {:02x} {:02x}",
         magic[0], magic[1], magic[2], magic[3]
     );
-    let hint = if magic == b"\0\0\0\0" {
-        ""
+    let lower = name.to_ascii_lowercase();
+    let ext = |e: &str| lower.ends_with(e);
+    let hint = if magic == b"GMBU" || magic == b"RTSS" {
+        " (a Microsoft Network Monitor capture: open it in Wireshark and save it as pcapng, \
+         or `editcap -F pcapng FILE.cap FILE.pcapng`)"
+            .to_string()
+    } else if magic == b"snoo" {
+        " (a Solaris snoop capture: `editcap -F pcapng FILE FILE.pcapng`)".into()
+    } else if ext(".etl") {
+        " (a Windows ETW trace: convert it with `pktmon etl2pcap FILE.etl --out FILE.pcapng`, \
+         or Microsoft's etl2pcapng)"
+            .into()
+    } else if magic.starts_with(b"PK") && ext(".saz") {
+        " (a Fiddler session archive: tlssniff does not read .saz yet; Fiddler cannot export \
+         packets, so capture the traffic with pktmon, Wireshark or tcpdump instead)"
+            .into()
+    } else if magic.starts_with(b"PK") {
+        " (looks like a zip archive: unpack it first)".into()
+    } else if magic.starts_with(b"BZh") || magic.starts_with(&[0xfd, b'7', b'z', b'X']) {
+        " (bzip2/xz: decompress it first; gzip and zstd are read directly)".into()
+    } else if magic.first() == Some(&b'{') || ext(".har") {
+        " (looks like JSON — a browser's HAR file holds HTTP, not TLS handshakes: capture \
+         packets instead)"
+            .into()
     } else if magic
         .iter()
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
     {
-        " (looks like text)"
-    } else if magic.starts_with(b"PK") {
-        " (looks like a zip archive: unpack it first)"
-    } else if magic.starts_with(b"BZh") || magic.starts_with(&[0xfd, b'7', b'z', b'X']) {
-        " (bzip2/xz: decompress it first; gzip and zstd are read directly)"
+        " (looks like text)".into()
     } else {
-        ""
+        String::new()
     };
-    format!(
-        "not a pcap or pcapng capture: starts with {hex}{hint}; Windows pktmon .etl files must be converted first with `pktmon etl2pcap FILE.etl`"
-    )
+    format!("not a pcap or pcapng capture: starts with {hex}{hint}")
 }
 
 /// Timestamp of a pcapng packet: `units` in the interface's resolution

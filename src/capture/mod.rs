@@ -9,6 +9,8 @@
 
 pub mod file;
 #[cfg(feature = "live")]
+pub mod filter;
+#[cfg(feature = "live")]
 pub mod live;
 
 use std::fmt;

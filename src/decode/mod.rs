@@ -115,6 +115,8 @@ pub enum Skip {
     Duplicate,
     /// A tunnel whose header, or payload, could not be decoded.
     Tunnel(TunnelKind, TunnelSkip),
+    /// Not matched by the filter expression given for capture files.
+    Filtered,
 }
 
 /// Why an 802.11 frame was not decoded further.
@@ -149,6 +151,7 @@ impl fmt::Display for Skip {
             Skip::TruncatedBySnaplen => write!(f, "truncated by snaplen before the TCP payload"),
             Skip::Duplicate => write!(f, "copy of an earlier packet (same packet id)"),
             Skip::Tunnel(kind, why) => write!(f, "{kind} tunnel: {}", why.describe()),
+            Skip::Filtered => write!(f, "not matched by the filter"),
             Skip::Wlan(WlanSkip::NotData) => write!(f, "802.11 management or control frame"),
             Skip::Wlan(WlanSkip::NoBody) => write!(f, "802.11 null data frame"),
             Skip::Wlan(WlanSkip::Protected) => write!(f, "802.11 encrypted frame"),

@@ -320,7 +320,17 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
     // open: a file that continues it (a rotated set) carries them on.
     let mut open_end: Option<(String, crate::time::Timestamp)> = None;
     let mut copies = Copies::default();
+    #[cfg(feature = "live")]
+    let mut filter = cfg
+        .file_filter
+        .as_deref()
+        .map(crate::capture::filter::FileFilter::new);
+    // `-c N`: the packets analysed (after the filter and pktmon's copies).
+    let mut counted = 0u64;
     for path in &cfg.inputs {
+        if cfg.count.is_some_and(|c| counted >= c) {
+            break;
+        }
         crate::error::test_panic("capture");
         let mut file = match CaptureFile::open(path) {
             Ok(f) => f,
@@ -373,7 +383,15 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
                 *capture.skipped.entry(Skip::Duplicate).or_default() += 1;
                 continue;
             }
+            #[cfg(feature = "live")]
+            if let Some(f) = &mut filter
+                && !f.matches(pkt.link_type, pkt.data)?
+            {
+                *capture.skipped.entry(Skip::Filtered).or_default() += 1;
+                continue;
+            }
             index += 1;
+            counted += 1;
             fr.first_ts = Some(fr.first_ts.map_or(pkt.ts, |t| t.min(pkt.ts)));
             fr.last_ts = Some(fr.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
             if pkt.cut_bytes() > 0 {
@@ -387,6 +405,9 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             // fills.
             if stream && file.drained() {
                 dispatch.tick(index, ts)?;
+            }
+            if cfg.count.is_some_and(|c| counted >= c) {
+                break;
             }
             if index % 4096 == 0 {
                 progress.tick(&file);
