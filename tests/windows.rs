@@ -150,9 +150,27 @@ fn wifi_captures_bare_and_behind_radiotap_read_as_their_ethernet_twins() {
             }
         })
         .collect();
+    // Decrypted by the NIC with its CCMP header (Ext IV set) left in
+    // front of the clear body.
+    let ccmp: Vec<Rec> = wlan
+        .iter()
+        .map(|r| {
+            let mut data = r.data.clone();
+            data.splice(26..26, [1, 0, 0, 0x20, 0, 0, 0, 0]);
+            Rec {
+                orig_len: r.orig_len + 8,
+                data,
+                ..r.clone()
+            }
+        })
+        .collect();
     let dir = tempdir("wifi");
     let expected = jsonl_of(&original);
-    for (name, link, recs) in [("wlan.pcap", 105, &wlan), ("radiotap.pcap", 127, &radiotap)] {
+    for (name, link, recs) in [
+        ("wlan.pcap", 105, &wlan),
+        ("radiotap.pcap", 127, &radiotap),
+        ("ccmp.pcap", 105, &ccmp),
+    ] {
         let path = dir.join(name);
         std::fs::write(&path, pcap_bytes(link, recs)).unwrap();
         assert_eq!(jsonl_of(&path), expected, "{name}");
