@@ -181,6 +181,12 @@ pub fn pcapng_epb(if_id: u32, r: &Rec) -> Vec<u8> {
 
 /// An enhanced packet block with a timestamp in the interface's units.
 pub fn pcapng_epb_units(if_id: u32, ts: u64, r: &Rec) -> Vec<u8> {
+    pcapng_epb_with_options(if_id, ts, r, &[])
+}
+
+/// An enhanced packet block followed by `options` (already encoded, each
+/// code, length and padded value; opt_endofopt is added).
+pub fn pcapng_epb_with_options(if_id: u32, ts: u64, r: &Rec, options: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend(if_id.to_le_bytes());
     body.extend(((ts >> 32) as u32).to_le_bytes());
@@ -189,6 +195,10 @@ pub fn pcapng_epb_units(if_id: u32, ts: u64, r: &Rec) -> Vec<u8> {
     body.extend(r.orig_len.max(r.data.len() as u32).to_le_bytes());
     body.extend(&r.data);
     body.extend(std::iter::repeat_n(0u8, (4 - r.data.len() % 4) % 4));
+    if !options.is_empty() {
+        body.extend(options);
+        body.extend([0u8; 4]);
+    }
     pcapng_block(6, &body)
 }
 

@@ -10,27 +10,19 @@
 use serde_json::Value;
 
 use crate::util::{
-    Rec, fixture, pcap_bytes, pcapng_block, pcapng_idb, pcapng_shb, read_pcap, stdout, tempdir,
-    tlssniff,
+    Rec, fixture, pcap_bytes, pcapng_epb_with_options, pcapng_idb, pcapng_shb, read_pcap, stdout,
+    tempdir, tlssniff,
 };
 
 /// An enhanced packet block with an `epb_packetid` option (pcapng §4.3.1,
 /// option 5).
 fn epb_with_id(if_id: u32, r: &Rec, id: u64) -> Vec<u8> {
     let ts = u64::from(r.ts_sec) * 1_000_000 + u64::from(r.ts_usec);
-    let mut body = Vec::new();
-    body.extend(if_id.to_le_bytes());
-    body.extend(((ts >> 32) as u32).to_le_bytes());
-    body.extend((ts as u32).to_le_bytes());
-    body.extend((r.data.len() as u32).to_le_bytes());
-    body.extend(r.orig_len.max(r.data.len() as u32).to_le_bytes());
-    body.extend(&r.data);
-    body.extend(std::iter::repeat_n(0u8, (4 - r.data.len() % 4) % 4));
-    body.extend(5u16.to_le_bytes());
-    body.extend(8u16.to_le_bytes());
-    body.extend(id.to_le_bytes());
-    body.extend([0u8; 4]); // opt_endofopt
-    pcapng_block(6, &body)
+    let mut option = Vec::new();
+    option.extend(5u16.to_le_bytes());
+    option.extend(8u16.to_le_bytes());
+    option.extend(id.to_le_bytes());
+    pcapng_epb_with_options(if_id, ts, r, &option)
 }
 
 /// An Ethernet frame as the 802.11 QoS data frame a Wi-Fi miniport logs:

@@ -217,23 +217,29 @@ impl CaptureFile {
     /// which on a stream may wait for the writer.
     pub fn drained(&self) -> bool {
         let next = self.buf.available().get(self.pending..).unwrap_or_default();
-        let (head, len_at, big_endian) = match &self.format {
+        let (head, big_endian) = self.block_header();
+        if next.len() < head {
+            return true;
+        }
+        let whole = match self.format {
+            Format::Pcap { .. } => head + read_u32(next, 8, big_endian) as usize,
+            Format::PcapNg { .. } => read_u32(next, 4, big_endian) as usize,
+        };
+        next.len() < whole
+    }
+
+    /// (length of a block's fixed header, byte order): a pcap record header
+    /// (24 bytes in the "modified" format), or a pcapng block's type and
+    /// length.
+    fn block_header(&self) -> (usize, bool) {
+        match &self.format {
             Format::Pcap {
                 big_endian,
                 modified,
                 ..
-            } => (if *modified { 24 } else { 16 }, 8, *big_endian),
-            Format::PcapNg { big_endian, .. } => (12, 4, *big_endian),
-        };
-        if next.len() < head {
-            return true;
+            } => (if *modified { 24 } else { 16 }, *big_endian),
+            Format::PcapNg { big_endian, .. } => (12, *big_endian),
         }
-        let len = read_u32(next, len_at, big_endian) as usize;
-        let whole = match self.format {
-            Format::Pcap { .. } => head + len,
-            Format::PcapNg { .. } => len,
-        };
-        next.len() < whole
     }
 
     /// Reads a capture from any byte stream, detecting compression and format.
@@ -372,14 +378,7 @@ impl CaptureFile {
     /// or `None` at a clean end of file.
     fn next_block_len(&mut self) -> Result<Option<usize>, Damage> {
         let offset = self.buf.offset;
-        let (head, big_endian) = match &self.format {
-            Format::Pcap {
-                big_endian,
-                modified,
-                ..
-            } => (if *modified { 24 } else { 16 }, *big_endian),
-            Format::PcapNg { big_endian, .. } => (12, *big_endian),
-        };
+        let (head, big_endian) = self.block_header();
         self.buf.fill(head).map_err(|e| io_damage(offset, &e))?;
         let data = self.buf.available();
         if data.is_empty() {
