@@ -128,5 +128,19 @@ def main():
     print("seeded:", {d.name: len(list(d.iterdir())) for d in sorted(OUT.iterdir())})
 
 
+def fiddler_seeds():
+    """fiddler: each session of fixtures/fiddler-legacy.saz as request NUL
+    response NUL meta."""
+    import zipfile
+    z = zipfile.ZipFile(ROOT / "fixtures" / "fiddler-legacy.saz")
+    names = z.namelist()
+    for n in names:
+        if n.endswith("_c.txt"):
+            stem = n[:-len("_c.txt")]
+            parts = [z.read(stem + s) if stem + s in names else b"" for s in ("_c.txt", "_s.txt", "_m.xml")]
+            put("fiddler", b"\0".join(parts))
+
+
 if __name__ == "__main__":
     main()
+    fiddler_seeds()

@@ -7,6 +7,9 @@
 //!   (and captures derived from them), in jsonl, csv, table and summary-json.
 //! - `failures`: a reader that leaves ends the run quietly (status 0); a
 //!   panic in any thread is a one-line internal error (status 3).
+//! - `fiddler`: Fiddler session archives made from real handshakes: the
+//!   text gives what the packets give, decryption kept apart, hostile and
+//!   broken archives.
 //! - `fingerprints`: the "Client software" view — connections grouped by
 //!   JA4 with their clients and verdict, named from a --fingerprints file.
 //! - `fixtures`: every fixture capture's jsonl output equals its committed
@@ -51,6 +54,7 @@ mod certificates;
 mod cli;
 mod explanations;
 mod failures;
+mod fiddler;
 mod fingerprints;
 mod fixtures;
 mod hostile;

@@ -10,8 +10,10 @@ at 128 bytes (14 of 19 suites seen, partial), no "unknown link type 105",
 every copy folded and counted (3,646 packets: 345 of them, 3,301 copies), and
 a truncation warning naming pktmon's fix. vxlan-vlan-tls13.pcap: 2 TLS 1.3
 connections (SNI facebook.com, www.facebook.com; 0x1303) 10.10.20.4 ->
-157.240.224.35:443 inside VXLAN. The Fiddler archives are not read yet: each
-must be refused with the Fiddler-specific message. Prints every check;
+157.240.224.35:443 inside VXLAN. The Fiddler archives: one record per
+CONNECT tunnel in truth/, with the client, process, SNI, printed
+supported_versions, suites and the server's version (TLS 1.3 inferred) or,
+decrypting, Fiddler's upstream kept apart. Prints every check;
 exits 1 on a failure (0 with a note when the corpus is not there).
 """
 import json, os, subprocess, sys
@@ -73,10 +75,63 @@ check("vxlan: inner 10.10.20.4 -> 157.240.224.35:443, in a VXLAN tunnel",
           and (r["tunnel"] or {}).get("type") == "vxlan" for r in recs),
       [(r["client"], r["server"], r["tunnel"]) for r in recs])
 
+import re
+
+
+def truth_rows(name):
+    rows = []
+    with open(os.path.join(CORPUS, "truth", name)) as f:
+        for line in f:
+            if line.startswith("#") or "|" not in line:
+                continue
+            rows.append([c.strip() for c in line.split("|")])
+    return rows
+
+
 for saz in ("fiddler-chrome85-tunnels.saz", "fiddler-postman-decrypting.saz"):
-    out = run(os.path.join(CAPS, saz))
-    check(f"{saz}: refused with the Fiddler message (not read yet)",
-          out.returncode == 2 and "Fiddler session archive" in out.stderr, out.stderr[:200])
+    rows = truth_rows(saz.replace(".saz", ".txt"))
+    out = run("--format", "jsonl", os.path.join(CAPS, saz))
+    recs = {r["fiddler"]["session"]: r for r in map(json.loads, out.stdout.splitlines())}
+    check(f"{saz}: read, one record per CONNECT tunnel ({len(rows)})",
+          out.returncode == 0 and len(recs) == len(rows), (out.returncode, len(recs), out.stderr[:200]))
+    for sid, target, client, ch_text, sh_text, _flags in rows:
+        r = recs.get(int(sid))
+        if r is None:
+            check(f"{saz} #{sid}: has a record", False, "missing")
+            continue
+        ch = r["client_hello"]
+        ip_port, proc = client.split()
+        ip, port = ip_port.rsplit(":", 1)
+        name, pid = proc.rsplit(":", 1)
+        f = r["fiddler"]
+        check(f"{saz} #{sid}: client {ip_port} {proc}, {target.split()[1]}",
+              (r["client"], f["process"], f["pid"], f["connect"]) ==
+              ({"ip": ip, "port": int(port)}, name, int(pid), target.split()[1]),
+              (r["client"], f["process"], f["pid"], f["connect"]))
+        sni = re.search(r"sni=(\S+)", ch_text).group(1)
+        versions = re.search(r"supported_versions=\[(.*)\] sni=", ch_text).group(1)
+        printed = [v.strip().replace("Tls", "TLS ") for v in versions.split(",") if "grease" not in v]
+        n = int(re.search(r"ciphers=(\d+)", ch_text).group(1))
+        grease_suite = "grease" in versions  # Chrome lists one GREASE suite too
+        check(f"{saz} #{sid}: legacy TLS 1.2, SNI {sni}, supported_versions as printed, marked cut, max TLS 1.3",
+              (ch["legacy_version"], ch["sni"], ch["supported_versions"], f["supported_versions_cut"], ch["max_version"])
+              == ("TLS 1.2", sni, printed, True, "TLS 1.3"),
+              (ch["legacy_version"], ch["sni"], ch["supported_versions"], ch["max_version"]))
+        check(f"{saz} #{sid}: {n} suites listed (GREASE removed), 3DES offered = {'3DES' in ch_text}",
+              len(ch["cipher_suites"]) == n - (1 if grease_suite else 0) and r["offers_3des"] == ("3DES" in ch_text),
+              (len(ch["cipher_suites"]), r["offers_3des"]))
+        if "decrypting" in sh_text:
+            up = f["upstream"] or {}
+            check(f"{saz} #{sid}: decrypting — Fiddler's upstream kept apart, no negotiated version",
+                  (r["outcome"], r["server_hello_from"], r["version"], r["server_hello"], up.get("version"), up.get("cipher"))
+                  == ("intercepted", "fiddler upstream", None, None, "TLS 1.2", "Aes256 256bits"),
+                  (r["outcome"], r["server_hello_from"], r["version"], up))
+        else:
+            cipher, code = re.search(r"Cipher=(\S+) \[0x([0-9A-Fa-f]{4})\]", sh_text).groups()
+            want = "TLS 1.3" if code.startswith("13") else "TLS 1.2"
+            check(f"{saz} #{sid}: server {want} {cipher} (TLS 1.3 inferred from the 3.3 Version line)",
+                  (r["version"], r["cipher"], r["server_hello_from"], r["outcome"]) == (want, cipher, "server", "not_logged"),
+                  (r["version"], r["cipher"], r["server_hello_from"], r["outcome"]))
 
 print("failed:", failed)
 sys.exit(1 if failed else 0)

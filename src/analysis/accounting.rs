@@ -25,6 +25,35 @@ pub struct FileReport {
     pub damage: Option<String>,
     /// Why the file could not be read at all.
     pub error: Option<String>,
+    /// A Fiddler session archive: what its sessions gave.
+    pub sessions: Option<SessionCounts>,
+}
+
+/// What the sessions of Fiddler archives gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCounts {
+    pub sessions: u64,
+    /// CONNECT tunnels ...
+    pub tunnels: u64,
+    /// ... that gave a connection record (their text held a ClientHello),
+    pub records: u64,
+    /// ... whose text held no ClientHello.
+    pub no_client_hello: u64,
+    /// Sessions that were no tunnel (plain HTTP, or decrypted requests).
+    pub not_tunnels: u64,
+    /// Sessions with an entry that could not be read.
+    pub unreadable: u64,
+}
+
+impl std::ops::AddAssign for SessionCounts {
+    fn add_assign(&mut self, o: SessionCounts) {
+        self.sessions += o.sessions;
+        self.tunnels += o.tunnels;
+        self.records += o.records;
+        self.no_client_hello += o.no_client_hello;
+        self.not_tunnels += o.not_tunnels;
+        self.unreadable += o.unreadable;
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -68,6 +97,8 @@ pub struct CaptureStats {
     /// Live capture: libpcap's counters per interface.
     pub interfaces: Vec<InterfaceStats>,
     pub max_flows: usize,
+    /// Fiddler archives' sessions, all files together.
+    pub sessions: SessionCounts,
 }
 
 impl CaptureStats {

@@ -60,6 +60,19 @@ pub struct FingerprintStats {
     pub readiness: Tally,
 }
 
+/// One client application by name (Fiddler's `x-processinfo`), the
+/// direct answer to "which program still speaks old TLS".
+#[derive(Clone, Debug, Default)]
+pub struct ApplicationStats {
+    pub seen: Seen,
+    pub clients: BTreeSet<IpAddr>,
+    /// Connections of clients beyond those listed.
+    pub more_clients: u64,
+    pub versions: VersionMix,
+    pub max_offered: VersionMix,
+    pub readiness: Tally,
+}
+
 /// Most SAN names kept per certificate row (the record has them all).
 const MAX_SAN_PER_CERTIFICATE: usize = 16;
 /// Most SNIs listed per certificate row that its names do not match.
@@ -296,6 +309,7 @@ pub struct Unlisted {
     pub below_min: u64,
     pub sql_servers: u64,
     pub fingerprints: u64,
+    pub applications: u64,
     pub certificates: u64,
     pub fallbacks: u64,
     /// Records whose client–server pair the fallback detector could not
@@ -390,6 +404,7 @@ pub struct Aggregator {
     below_min: Rows<LegacyKey, Seen>,
     sql: Rows<Endpoint, SqlStats>,
     fingerprints: Rows<String, FingerprintStats>,
+    applications: Rows<WireText, ApplicationStats>,
     certificates: Rows<CertificateKey, CertificateStats>,
     fallbacks: Mutex<Vec<Fallback>>,
     max_rows: usize,
@@ -418,6 +433,7 @@ impl Aggregator {
             below_min: Rows::new(max_rows),
             sql: Rows::new(max_rows),
             fingerprints: Rows::new(max_rows),
+            applications: Rows::new(max_rows),
             certificates: Rows::new(max_rows),
             fallbacks: Mutex::new(Vec::new()),
             max_rows,
@@ -450,10 +466,7 @@ impl Aggregator {
         let offers_3des = rec.offers_3des();
         let uses_3des = rec.uses_3des();
         let legacy = rec.is_legacy() || rec.uses_weak_suite();
-        let failed = !matches!(
-            rec.outcome,
-            Outcome::Established | Outcome::Unencrypted | Outcome::OneSided
-        );
+        let failed = !rec.outcome.is_not_failure();
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));
         let class = rec.readiness;
@@ -619,6 +632,19 @@ impl Aggregator {
                 });
             }
         }
+        if let Some(app) = rec.fiddler.as_ref().and_then(|f| f.process.as_ref()) {
+            self.applications.record(app.clone(), |a| {
+                a.seen.add(rec.ts);
+                if a.clients.len() < MAX_CLIENTS_PER_FINGERPRINT {
+                    a.clients.insert(rec.client.ip);
+                } else if !a.clients.contains(&rec.client.ip) {
+                    a.more_clients += 1;
+                }
+                *a.versions.entry(row_version).or_default() += 1;
+                *a.max_offered.entry(row_offered).or_default() += 1;
+                a.readiness.add(class, rec);
+            });
+        }
         if let (Some(c), Some(leaf)) = (&rec.certificate, rec.leaf()) {
             self.observe_certificate(rec, c.chain_length, leaf);
         }
@@ -714,6 +740,7 @@ impl Aggregator {
             below_min: self.below_min.unlisted(),
             sql_servers: self.sql.unlisted(),
             fingerprints: self.fingerprints.unlisted(),
+            applications: self.applications.unlisted(),
             certificates: self.certificates.unlisted(),
             fallbacks: self.unlisted_fallbacks.load(Ordering::Relaxed),
             fallback_pairs: self.unlisted_pairs.load(Ordering::Relaxed),
@@ -747,6 +774,7 @@ impl Aggregator {
             below_min: self.below_min.into_sorted(),
             sql: self.sql.into_sorted(),
             fingerprints: self.fingerprints.into_sorted(),
+            applications: self.applications.into_sorted(),
             certificates: self.certificates.into_sorted(),
             fallbacks: self
                 .fallbacks
@@ -771,6 +799,7 @@ impl Aggregator {
             below_min: self.below_min.sorted(),
             sql: self.sql.sorted(),
             fingerprints: self.fingerprints.sorted(),
+            applications: self.applications.sorted(),
             certificates: self.certificates.sorted(),
             fallbacks: self
                 .fallbacks
@@ -802,6 +831,8 @@ pub struct Summary {
     pub sql: Vec<(Endpoint, SqlStats)>,
     /// Client fingerprints (JA4), by connections (then fingerprint).
     pub fingerprints: Vec<(String, FingerprintStats)>,
+    /// Client applications (Fiddler's process names), by connections.
+    pub applications: Vec<(WireText, ApplicationStats)>,
     /// Server certificates: those with findings first, then by
     /// connections (then server and fingerprint).
     pub certificates: Vec<(CertificateKey, CertificateStats)>,
@@ -830,6 +861,8 @@ impl Summary {
         self.sql
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.fingerprints
+            .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
+        self.applications
             .sort_by(|a, b| b.1.seen.count.cmp(&a.1.seen.count).then(a.0.cmp(&b.0)));
         self.certificates.sort_by(|a, b| {
             (

@@ -45,7 +45,11 @@ pub enum Failure {
 impl Failure {
     fn of(rec: &ConnectionRecord) -> Option<Failure> {
         match rec.outcome {
-            Outcome::Established | Outcome::Unencrypted | Outcome::OneSided => None,
+            Outcome::Established
+            | Outcome::Unencrypted
+            | Outcome::OneSided
+            | Outcome::NotLogged
+            | Outcome::Intercepted => None,
             Outcome::Reset => Some(Failure::Reset),
             Outcome::Rejected => rec.decisive_alert().map(|a| Failure::Alert(a.description)),
             Outcome::Aborted => Some(Failure::Aborted),

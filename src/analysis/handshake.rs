@@ -473,6 +473,7 @@ impl Handshake {
             fingerprints: None,
             certificate,
             certificate_findings,
+            fiddler: None,
             tunnel: None,
         })
     }

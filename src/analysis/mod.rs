@@ -19,6 +19,7 @@ pub mod accounting;
 pub mod aggregate;
 pub mod certificate;
 pub mod fallback;
+pub mod fiddler;
 pub mod handshake;
 pub mod order;
 pub mod readiness;

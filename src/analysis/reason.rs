@@ -127,6 +127,9 @@ pub enum Incomplete {
     Unreadable,
     /// The capture ended (or the flow went idle) after this step.
     Unfinished(Stage),
+    /// Fiddler's session describes no ServerHello although the server sent
+    /// bytes into the tunnel (an alert leaves no text in Fiddler).
+    NoServerHelloLogged,
     Other,
 }
 
@@ -166,7 +169,11 @@ impl FailureReason {
     pub fn of(rec: &ConnectionRecord) -> Option<FailureReason> {
         Some(match rec.outcome {
             // No TLS to fail: the SQL Server section reports these.
-            Outcome::Established | Outcome::Unencrypted | Outcome::OneSided => return None,
+            Outcome::Established
+            | Outcome::Unencrypted
+            | Outcome::OneSided
+            | Outcome::NotLogged
+            | Outcome::Intercepted => return None,
             Outcome::Rejected => {
                 let a = rec.decisive_alert()?;
                 let ch = rec.client_hello.as_deref();
@@ -204,6 +211,8 @@ impl FailureReason {
                 Incomplete::NoHandshakeAfterPrelogin
             } else if rec.client_hello.is_none() {
                 Incomplete::NoClientHello
+            } else if rec.fiddler.is_some() && rec.server_hello.is_none() {
+                Incomplete::NoServerHelloLogged
             } else if rec.end == End::Evicted {
                 Incomplete::Evicted
             } else if rec.unreadable {
@@ -281,6 +290,10 @@ impl FailureReason {
                     "incomplete: the capture or --idle-timeout ended the flow after {}",
                     stage.phrase()
                 ),
+                Incomplete::NoServerHelloLogged => "incomplete: the server answered, but Fiddler \
+                    described no ServerHello (a server alert leaves no text in Fiddler: often a \
+                    refused version or cipher)"
+                    .into(),
                 Incomplete::Other => "incomplete".into(),
             },
         }

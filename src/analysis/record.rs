@@ -76,10 +76,17 @@ pub enum Outcome {
     /// The capture holds only one direction of the connection (a SPAN of
     /// one direction, asymmetric routing): not a failure, nothing to judge.
     OneSided,
+    /// From a session log that describes the hellos but not how the
+    /// handshake ended (a Fiddler archive with HTTPS decryption off).
+    NotLogged,
+    /// The client's handshake ended at an intercepting proxy (Fiddler
+    /// decrypting HTTPS): the client's hello is known, the real server's
+    /// answer is not.
+    Intercepted,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Established,
         Outcome::Rejected,
         Outcome::Reset,
@@ -88,6 +95,8 @@ impl Outcome {
         Outcome::Incomplete,
         Outcome::Unencrypted,
         Outcome::OneSided,
+        Outcome::NotLogged,
+        Outcome::Intercepted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,7 +109,22 @@ impl Outcome {
             Outcome::Incomplete => "incomplete",
             Outcome::Unencrypted => "unencrypted",
             Outcome::OneSided => "one_sided",
+            Outcome::NotLogged => "not_logged",
+            Outcome::Intercepted => "intercepted",
         }
+    }
+
+    /// Not a failed handshake: completed, no TLS to fail, or nothing to
+    /// judge it on.
+    pub fn is_not_failure(self) -> bool {
+        matches!(
+            self,
+            Outcome::Established
+                | Outcome::Unencrypted
+                | Outcome::OneSided
+                | Outcome::NotLogged
+                | Outcome::Intercepted
+        )
     }
 }
 
@@ -251,6 +275,9 @@ pub struct ConnectionRecord {
     /// The outermost tunnel the connection was seen in (VXLAN, GRE, ...),
     /// its outer addresses in the client's direction.
     pub tunnel: Option<Tunnel>,
+    /// Read from a Fiddler session archive, not from packets: what
+    /// Fiddler's session said besides the hellos.
+    pub fiddler: Option<Box<super::fiddler::FiddlerInfo>>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -293,6 +320,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         certificate: None,
         certificate_findings: Findings::default(),
         tunnel: None,
+        fiddler: None,
     }
 }
 
@@ -348,6 +376,7 @@ impl ConnectionRecord {
                     .chain(l.issuer_cn.as_ref())
                     .chain(&l.san_dns)
             }))
+            .chain(self.fiddler.iter().flat_map(|f| f.wire_texts()))
     }
 
     pub fn fallback_scsv(&self) -> bool {
@@ -356,9 +385,24 @@ impl ConnectionRecord {
             .is_some_and(|ch| ch.fallback_scsv())
     }
 
-    /// The protocol the TLS was found in, when tlssniff knows it: `tds`.
+    /// The protocol the TLS was found in, when tlssniff knows it: `tds`,
+    /// or `http-connect` for a tunnel through Fiddler.
     pub fn app(&self) -> Option<&'static str> {
-        self.tds.as_ref().map(|_| "tds")
+        match (&self.tds, &self.fiddler) {
+            (Some(_), _) => Some("tds"),
+            (None, Some(_)) => Some("http-connect"),
+            (None, None) => None,
+        }
+    }
+
+    /// Where the record came from: `capture` (packets) or `fiddler` (a
+    /// session archive's text).
+    pub fn source(&self) -> &'static str {
+        if self.fiddler.is_some() {
+            "fiddler"
+        } else {
+            "capture"
+        }
     }
 
     /// The first fatal alert, else the first alert.

@@ -690,8 +690,8 @@ fn not_a_capture(magic: &[u8; 4], name: &str) -> String {
          or Microsoft's etl2pcapng)"
             .into()
     } else if magic.starts_with(b"PK") && ext(".saz") {
-        " (a Fiddler session archive: tlssniff does not read .saz yet; Fiddler cannot export \
-         packets, so capture the traffic with pktmon, Wireshark or tcpdump instead)"
+        " (named like a Fiddler session archive, but it holds no Fiddler sessions \
+         (raw/NN_c.txt): save them from Fiddler with File > Save > All Sessions)"
             .into()
     } else if magic.starts_with(b"PK") {
         " (looks like a zip archive: unpack it first)".into()

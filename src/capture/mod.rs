@@ -12,6 +12,7 @@ pub mod file;
 pub mod filter;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod saz;
 
 use std::fmt;
 use std::sync::Arc;

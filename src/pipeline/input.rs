@@ -261,6 +261,7 @@ fn read_live(
         last_ts: capture.last_ts,
         damage: None,
         error: None,
+        sessions: None,
     });
     let dropped: u64 = capture.interfaces.iter().map(|i| i.dropped).sum();
     let if_dropped: u64 = capture.interfaces.iter().map(|i| i.if_dropped).sum();
@@ -332,16 +333,25 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
             break;
         }
         crate::error::test_panic("capture");
+        match read_archive(path, dispatch, &mut index, &mut capture, &mut warnings)? {
+            Ok(false) => {}
+            Ok(true) => {
+                // The archive's records took their places after every
+                // packet before it; flows do not continue across it. Ending
+                // the file also passes its records on.
+                open_end = None;
+                dispatch.end_of_file(index)?;
+                continue;
+            }
+            Err(e) => {
+                unreadable(&e, &mut errors, &mut capture);
+                continue;
+            }
+        }
         let mut file = match CaptureFile::open(path) {
             Ok(f) => f,
             Err(e) => {
-                eprintln!("tlssniff: {}", escape::terminal(&e.to_string()));
-                errors.push(format!("cannot read {e}"));
-                capture.files.push(FileReport {
-                    name: e.name.clone(),
-                    error: Some(e.reason.clone()),
-                    ..FileReport::default()
-                });
+                unreadable(&e, &mut errors, &mut capture);
                 continue;
             }
         };
@@ -452,6 +462,123 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
         errors,
         read_ns: started.elapsed().as_nanos() as u64,
     })
+}
+
+/// An input that could not be read: said at once on stderr, listed in the
+/// report.
+fn unreadable(
+    e: &crate::capture::file::OpenError,
+    errors: &mut Vec<String>,
+    capture: &mut CaptureStats,
+) {
+    eprintln!("tlssniff: {}", escape::terminal(&e.to_string()));
+    errors.push(format!("cannot read {e}"));
+    capture.files.push(FileReport {
+        name: e.name.clone(),
+        error: Some(e.reason.clone()),
+        ..FileReport::default()
+    });
+}
+
+/// Reads `path` when it is a Fiddler session archive: one record per
+/// CONNECT tunnel whose text holds a ClientHello, each at the next capture
+/// position. `Ok(false)`: not an archive (read it as a capture).
+fn read_archive(
+    path: &std::path::Path,
+    dispatch: &mut dyn Dispatch,
+    index: &mut u64,
+    capture: &mut CaptureStats,
+    warnings: &mut Vec<String>,
+) -> Result<Result<bool, crate::capture::file::OpenError>, Error> {
+    use crate::analysis::accounting::SessionCounts;
+    use crate::analysis::fiddler::{NoRecord, record};
+    use crate::capture::saz::{Archive, looks_like_zip};
+    use std::io::Read;
+    if path.as_os_str() == "-" {
+        return Ok(Ok(false));
+    }
+    let mut magic = [0u8; 4];
+    let is_zip = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && looks_like_zip(&magic);
+    if !is_zip {
+        return Ok(Ok(false));
+    }
+    let mut archive = match Archive::open(path) {
+        Ok(Some(a)) => a,
+        // Some other zip: the capture reader says what it is.
+        Ok(None) => return Ok(Ok(false)),
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut counts = SessionCounts::default();
+    let mut first: Option<crate::time::Timestamp> = None;
+    let mut last: Option<crate::time::Timestamp> = None;
+    let mut unreadable = Vec::new();
+    for i in 0..archive.len() {
+        let Some(session) = archive.session(i) else {
+            break;
+        };
+        counts.sessions += 1;
+        if !session.unreadable.is_empty() {
+            counts.unreadable += 1;
+            unreadable.extend(session.unreadable.iter().take(3).cloned());
+        }
+        match record(&session, *index + 1) {
+            Ok(rec) => {
+                *index += 1;
+                counts.tunnels += 1;
+                counts.records += 1;
+                if rec.ts != crate::time::Timestamp::ZERO {
+                    first = Some(first.map_or(rec.ts, |t| t.min(rec.ts)));
+                    last = Some(last.map_or(rec.ts, |t| t.max(rec.ts)));
+                }
+                dispatch.record(rec)?;
+            }
+            Err(NoRecord::NotTunnel) => counts.not_tunnels += 1,
+            Err(NoRecord::NoClientHello) => {
+                counts.tunnels += 1;
+                counts.no_client_hello += 1;
+            }
+        }
+    }
+    let version = archive
+        .comment
+        .split_whitespace()
+        .find(|w| w.starts_with("(v"))
+        .map(|w| w.trim_matches(|c| c == '(' || c == ')').to_string());
+    let name = archive.name().to_string();
+    if counts.unreadable > 0 {
+        warnings.push(format!(
+            "{name}: {} Fiddler sessions had entries that could not be read ({}); the others \
+             were read",
+            counts.unreadable,
+            unreadable.join("; ")
+        ));
+    }
+    if counts.no_client_hello > 0 {
+        warnings.push(format!(
+            "{name}: {} of {} CONNECT tunnels have no ClientHello in Fiddler's text (the client \
+             sent none, or Fiddler was not set to capture HTTPS CONNECTs): no record for them",
+            counts.no_client_hello, counts.tunnels
+        ));
+    }
+    for ts in [first, last].into_iter().flatten() {
+        capture.saw_time(ts);
+    }
+    capture.sessions += counts;
+    capture.files.push(FileReport {
+        name,
+        format: match version {
+            Some(v) => format!("Fiddler session archive ({v})"),
+            None => "Fiddler session archive".into(),
+        },
+        first_ts: first,
+        last_ts: last,
+        sessions: Some(counts),
+        ..FileReport::default()
+    });
+    Ok(Ok(true))
 }
 
 /// Copies of one packet logged more than once: pktmon writes a packet once

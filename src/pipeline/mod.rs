@@ -96,11 +96,15 @@ pub(super) struct Analysis<'a> {
 impl Analysis<'_> {
     fn record(&mut self, rec: &mut ConnectionRecord) {
         rec.readiness = self.aggregator.classify(rec);
-        rec.fingerprints = Some(Box::new(crate::tls::fingerprint::Fingerprints::of(
-            rec.client_hello.as_deref(),
-            rec.server_hello.as_deref(),
-            't',
-        )));
+        // Fiddler's text names extensions without their codes: no
+        // fingerprint can be computed from it (crate::tls::fiddler).
+        if rec.fiddler.is_none() {
+            rec.fingerprints = Some(Box::new(crate::tls::fingerprint::Fingerprints::of(
+                rec.client_hello.as_deref(),
+                rec.server_hello.as_deref(),
+                't',
+            )));
+        }
         let seen = self.fallback.observe(rec);
         if let Some(f) = seen.retry {
             self.aggregator.fallback(f);
@@ -115,6 +119,9 @@ impl Analysis<'_> {
 /// Where the capture loop sends packets.
 pub(super) trait Dispatch {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error>;
+    /// A record read whole from a session log (a Fiddler archive), at
+    /// capture position `rec.order`.
+    fn record(&mut self, rec: ConnectionRecord) -> Result<(), Error>;
     /// A file ended: end its flows.
     fn end_of_file(&mut self, index: u64) -> Result<(), Error>;
     /// Live capture is idle for a moment, or a stream's reader is about to
@@ -151,6 +158,11 @@ impl Dispatch for Inline<'_> {
         crate::error::test_panic("worker");
         self.worker
             .packet(pkt.link_type, pkt.data, pkt.cut_bytes(), pkt.ts, index);
+        self.drain()
+    }
+
+    fn record(&mut self, rec: ConnectionRecord) -> Result<(), Error> {
+        self.worker.adopt(rec);
         self.drain()
     }
 

@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::{Analysis, Dispatch, Worker, WorkerStats};
 use crate::analysis::order::MAX_HELD;
+use crate::analysis::record::ConnectionRecord;
 use crate::capture::Packet;
 use crate::decode::tunnel::Tunnel;
 use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
@@ -21,6 +22,8 @@ use crate::time::Timestamp;
 
 /// Segments per batch sent to a worker.
 const BATCH: usize = 512;
+/// Records (Fiddler sessions) per batch.
+const RECORDS_PER_BATCH: usize = 64;
 /// Batches queued per worker before the capture thread waits.
 pub(super) const QUEUE: usize = 8;
 /// Every this many packets, idle workers get an empty batch so that their
@@ -60,6 +63,8 @@ pub(super) struct Batch {
     segs: Vec<SegMeta>,
     /// The tunnels of tunnelled segments.
     tunnels: Vec<Tunnel>,
+    /// Records read whole (Fiddler sessions) for this worker's IP pairs.
+    records: Vec<ConnectionRecord>,
     /// The capture position after this batch.
     next_index: u64,
     now: Timestamp,
@@ -174,6 +179,7 @@ impl Dispatch for Pool {
                 reused.arena.clear();
                 reused.segs.clear();
                 reused.tunnels.clear();
+                reused.records.clear();
                 reused.flush = false;
                 *b = reused;
             } else {
@@ -235,6 +241,22 @@ impl Dispatch for Pool {
         Ok(())
     }
 
+    fn record(&mut self, rec: ConnectionRecord) -> Result<(), Error> {
+        // The worker that owns the pair, so that the fallback detector sees
+        // the client's connections to the server together.
+        let w = shard(&rec.client.ip, &rec.server.ip, self.senders.len());
+        let index = rec.order;
+        let Some(b) = self.batches.get_mut(w) else {
+            return Ok(());
+        };
+        b.now = b.now.max(rec.ts);
+        b.records.push(rec);
+        if b.records.len() >= RECORDS_PER_BATCH {
+            self.send(w, index)?;
+        }
+        Ok(())
+    }
+
     fn end_of_file(&mut self, index: u64) -> Result<(), Error> {
         for w in 0..self.senders.len() {
             if let Some(b) = self.batches.get_mut(w) {
@@ -283,6 +305,10 @@ pub(super) fn work(
             let tunnel = batch.tunnels.get(m.tunnel as usize);
             worker.segment(&seg, tunnel, m.ts, m.index);
         }
+        let mut batch = batch;
+        for rec in batch.records.drain(..) {
+            worker.adopt(rec);
+        }
         worker.expire(batch.now);
         if batch.flush {
             worker.flush();
@@ -304,7 +330,6 @@ pub(super) fn work(
         }
         worker.stats.busy_ns += started.elapsed().as_nanos() as u64;
         // Let the capture buffers go, and hand the batch back for reuse.
-        let mut batch = batch;
         batch.chunks.clear();
         let _ = spare.try_send(batch);
         if let Some((tx, _)) = &tx {

@@ -250,6 +250,13 @@ impl Worker {
         }
     }
 
+    /// A record read whole elsewhere (a Fiddler session): it takes its
+    /// place in the output order like the records of this worker's flows.
+    pub fn adopt(&mut self, rec: ConnectionRecord) {
+        self.reorder.complete(rec);
+        self.completed = true;
+    }
+
     /// Ends every flow (end of a capture file).
     pub fn flush(&mut self) {
         let flows: Vec<_> = self.table.drain().collect();

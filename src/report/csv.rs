@@ -69,6 +69,11 @@ struct Row<'a> {
     tunnel_id: Option<u32>,
     tunnel_outer_client: Cow<'a, str>,
     tunnel_outer_server: Cow<'a, str>,
+    /// `capture` or `fiddler`; for Fiddler sessions, whose handshake the
+    /// server side describes, and the client's process.
+    source: Cow<'a, str>,
+    server_hello_from: Cow<'a, str>,
+    process: Cow<'a, str>,
 }
 
 /// Does a spreadsheet take a cell beginning like this for a formula?
@@ -126,7 +131,10 @@ impl Cells {
             server_ip: self.text(rec.server.ip.to_string()),
             server_port: Some(rec.server.port),
             sni: self.wire(rec.sni()),
-            record_version: self.shown(ch.map(|c| c.record_version)),
+            record_version: self.shown(
+                ch.filter(|_| rec.fiddler.is_none())
+                    .map(|c| c.record_version),
+            ),
             legacy_version: self.shown(ch.map(|c| c.legacy_version)),
             supported_versions: ch
                 .and_then(|c| c.supported_versions.as_ref())
@@ -173,6 +181,14 @@ impl Cells {
             tunnel_id: rec.tunnel.and_then(|t| t.id),
             tunnel_outer_client: self.shown(rec.tunnel.and_then(|t| t.outer).map(|(c, _)| c)),
             tunnel_outer_server: self.shown(rec.tunnel.and_then(|t| t.outer).map(|(_, s)| s)),
+            source: Cow::Borrowed(rec.source()),
+            server_hello_from: Cow::Borrowed(
+                rec.fiddler
+                    .as_ref()
+                    .and_then(|f| f.server_hello_from)
+                    .map_or("", |f| f.as_str()),
+            ),
+            process: self.wire(rec.fiddler.as_ref().and_then(|f| f.process.as_ref())),
         }
     }
 
@@ -265,9 +281,9 @@ mod tests {
         assert!(h.ends_with(
             ",readiness,app,tds_encryption,tds_login,cert_subject_cn,cert_issuer_cn,\
              cert_not_after,cert_sha256,cert_findings,tunnel,tunnel_id,tunnel_outer_client,\
-             tunnel_outer_server\n"
+             tunnel_outer_server,source,server_hello_from,process\n"
         ));
-        assert_eq!(h.matches(',').count(), 39);
+        assert_eq!(h.matches(',').count(), 42);
     }
 
     #[test]

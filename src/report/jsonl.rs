@@ -36,7 +36,8 @@ impl From<Endpoint> for EndpointJson {
 
 #[derive(Serialize)]
 struct ClientHelloJson<'a> {
-    record_version: Version,
+    /// `null` when the source does not say (a Fiddler archive).
+    record_version: Option<Version>,
     legacy_version: Version,
     supported_versions: Option<&'a [Version]>,
     max_version: Version,
@@ -240,6 +241,78 @@ struct RecordJson<'a> {
     /// The server's certificate, when its Certificate message was in clear.
     certificate: Option<CertificateJson<'a>>,
     tunnel: Option<TunnelJson>,
+    /// `capture` (packets) or `fiddler` (a session archive's text).
+    source: &'static str,
+    /// Fiddler: whose handshake the server side describes — `server`, or
+    /// `fiddler upstream` (decrypting: Fiddler's own connection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_hello_from: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fiddler: Option<FiddlerJson<'a>>,
+}
+
+/// Fiddler's own connection to the server, when it was decrypting.
+#[derive(Serialize)]
+struct UpstreamJson<'a> {
+    version: Option<Version>,
+    protocol: Option<&'a WireText>,
+    cipher: Option<&'a WireText>,
+    hash: Option<&'a WireText>,
+    key_exchange: Option<&'a WireText>,
+    certificate_subject: Option<&'a WireText>,
+    certificate_issuer: Option<&'a WireText>,
+    certificate_thumbprint: Option<&'a WireText>,
+}
+
+/// What a Fiddler session says besides the hellos.
+#[derive(Serialize)]
+struct FiddlerJson<'a> {
+    session: u32,
+    connect: &'a WireText,
+    process: Option<&'a WireText>,
+    pid: Option<u32>,
+    decrypting: bool,
+    /// How the server's version was read: `version_line`, or TLS 1.3 from
+    /// `supported_versions` / `cipher_suite`.
+    server_version_from: Option<&'static str>,
+    /// Fiddler prints the client's supported_versions without its last
+    /// entry.
+    supported_versions_cut: bool,
+    client_extensions: &'a [WireText],
+    /// Decrypting: the version Fiddler (not the server) negotiated with the
+    /// client.
+    client_version_with_fiddler: Option<Version>,
+    upstream: Option<UpstreamJson<'a>>,
+    bytes_from_client: Option<u64>,
+    bytes_from_server: Option<u64>,
+}
+
+impl<'a> FiddlerJson<'a> {
+    fn of(f: &'a crate::analysis::fiddler::FiddlerInfo) -> Self {
+        FiddlerJson {
+            session: f.session,
+            connect: &f.connect,
+            process: f.process.as_ref(),
+            pid: f.pid,
+            decrypting: f.decrypting,
+            server_version_from: f.server_version_from.map(|v| v.as_str()),
+            supported_versions_cut: f.supported_versions_cut,
+            client_extensions: &f.client_extensions,
+            client_version_with_fiddler: f.client_version_with_fiddler,
+            upstream: f.upstream.as_ref().map(|u| UpstreamJson {
+                version: u.version,
+                protocol: u.protocol.as_ref(),
+                cipher: u.cipher.as_ref(),
+                hash: u.hash.as_ref(),
+                key_exchange: u.key_exchange.as_ref(),
+                certificate_subject: u.certificate_subject.as_ref(),
+                certificate_issuer: u.certificate_issuer.as_ref(),
+                certificate_thumbprint: u.certificate_thumbprint.as_ref(),
+            }),
+            bytes_from_client: f.bytes_from_client,
+            bytes_from_server: f.bytes_from_server,
+        }
+    }
 }
 
 fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
@@ -265,7 +338,7 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         client: rec.client.into(),
         server: rec.server.into(),
         client_hello: rec.client_hello.as_deref().map(|ch| ClientHelloJson {
-            record_version: ch.record_version,
+            record_version: rec.fiddler.is_none().then_some(ch.record_version),
             legacy_version: ch.legacy_version,
             supported_versions: ch.supported_versions.as_deref(),
             max_version: ch.max_version(),
@@ -324,6 +397,13 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
             .as_deref()
             .map(|c| CertificateJson::of(rec, c)),
         tunnel: rec.tunnel.as_ref().map(TunnelJson::from),
+        source: rec.source(),
+        server_hello_from: rec
+            .fiddler
+            .as_ref()
+            .and_then(|f| f.server_hello_from)
+            .map(|f| f.as_str()),
+        fiddler: rec.fiddler.as_deref().map(FiddlerJson::of),
     }
 }
 

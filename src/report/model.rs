@@ -18,10 +18,10 @@ use std::net::IpAddr;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::analysis::accounting::{CaptureStats, FileReport};
+use crate::analysis::accounting::{CaptureStats, FileReport, SessionCounts};
 use crate::analysis::aggregate::{
-    CertificateKey, CertificateStats, ClientStats, FailureKey, FingerprintStats, LegacyKey, Seen,
-    ServerStats, SqlStats, Summary, Unlisted, VersionMix,
+    ApplicationStats, CertificateKey, CertificateStats, ClientStats, FailureKey, FingerprintStats,
+    LegacyKey, Seen, ServerStats, SqlStats, Summary, Unlisted, VersionMix,
 };
 use crate::analysis::certificate::{Finding, Findings};
 use crate::analysis::fallback::Fallback;
@@ -137,6 +137,33 @@ pub struct FileModel<'a> {
     pub last_ts: Option<Timestamp>,
     pub damage: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// A Fiddler session archive: what its sessions gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionsModel>,
+}
+
+/// What a Fiddler archive's sessions gave.
+#[derive(Serialize, Clone, Copy, Default)]
+pub struct SessionsModel {
+    pub sessions: u64,
+    pub connect_tunnels: u64,
+    pub records: u64,
+    pub tunnels_without_client_hello: u64,
+    pub not_tunnels: u64,
+    pub unreadable: u64,
+}
+
+impl From<SessionCounts> for SessionsModel {
+    fn from(c: SessionCounts) -> Self {
+        SessionsModel {
+            sessions: c.sessions,
+            connect_tunnels: c.tunnels,
+            records: c.records,
+            tunnels_without_client_hello: c.no_client_hello,
+            not_tunnels: c.not_tunnels,
+            unreadable: c.unreadable,
+        }
+    }
 }
 
 impl<'a> From<&'a FileReport> for FileModel<'a> {
@@ -152,6 +179,7 @@ impl<'a> From<&'a FileReport> for FileModel<'a> {
             last_ts: f.last_ts,
             damage: f.damage.as_deref(),
             error: f.error.as_deref(),
+            sessions: f.sessions.map(SessionsModel::from),
         }
     }
 }
@@ -213,6 +241,9 @@ pub struct CaptureModel<'a> {
     pub records_out_of_order: u64,
     pub interfaces: Vec<InterfaceModel<'a>>,
     pub expired_flows: u64,
+    /// Fiddler archives' sessions, all files together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<SessionsModel>,
 }
 
 impl<'a> CaptureModel<'a> {
@@ -247,6 +278,7 @@ impl<'a> CaptureModel<'a> {
             records_out_of_order: c.released_late,
             interfaces: c.interfaces.iter().map(InterfaceModel::from).collect(),
             expired_flows: c.flows.expired,
+            sessions: (c.sessions.sessions > 0).then(|| c.sessions.into()),
         }
     }
 
@@ -276,6 +308,8 @@ pub struct UnlistedModel {
     #[serde(skip_serializing_if = "is_zero")]
     pub fingerprints: u64,
     #[serde(skip_serializing_if = "is_zero")]
+    pub applications: u64,
+    #[serde(skip_serializing_if = "is_zero")]
     pub certificates: u64,
 }
 
@@ -295,6 +329,7 @@ impl From<Unlisted> for UnlistedModel {
             fallback_pairs: u.fallback_pairs,
             sql_servers: u.sql_servers,
             fingerprints: u.fingerprints,
+            applications: u.applications,
             certificates: u.certificates,
         }
     }
@@ -760,6 +795,40 @@ impl FingerprintRow {
     }
 }
 
+/// One client application (Fiddler's process name) with its verdict.
+#[derive(Serialize)]
+pub struct ApplicationRow<'a> {
+    pub name: &'a WireText,
+    pub clients: u64,
+    pub connections: u64,
+    pub versions: Mix,
+    pub max_offered: Mix,
+    #[serde(skip)]
+    pub verdict: Verdict,
+    pub readiness: ReadinessRow,
+    #[serde(serialize_with = "shown")]
+    pub first_seen: Timestamp,
+    #[serde(serialize_with = "shown")]
+    pub last_seen: Timestamp,
+}
+
+impl<'a> ApplicationRow<'a> {
+    fn new(name: &'a WireText, a: &ApplicationStats) -> Self {
+        let verdict = a.readiness.client_verdict();
+        ApplicationRow {
+            name,
+            clients: a.clients.len() as u64 + a.more_clients,
+            connections: a.seen.count,
+            versions: Mix::of(&a.versions),
+            max_offered: Mix::of(&a.max_offered),
+            verdict,
+            readiness: ReadinessRow::new(verdict, &a.readiness),
+            first_seen: a.seen.first,
+            last_seen: a.seen.last,
+        }
+    }
+}
+
 /// One SQL Server symptom and how many connections showed it.
 #[derive(Serialize)]
 pub struct SymptomRow {
@@ -1100,6 +1169,10 @@ pub struct Model<'a> {
     pub policy: Option<PolicyModel<'a>>,
     /// Client software: connections grouped by their JA4 fingerprint.
     pub fingerprints: Vec<FingerprintRow>,
+    /// Client applications by name (Fiddler's process names); absent
+    /// without Fiddler sessions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<ApplicationRow<'a>>,
     /// Server certificates (TLS <= 1.2), with their findings.
     pub certificates: CertificatesModel<'a>,
     /// SQL Server (TDS) connections by server; absent when there were none.
@@ -1212,6 +1285,11 @@ impl<'a> Model<'a> {
                 .fingerprints
                 .iter()
                 .map(|(k, f)| FingerprintRow::new(k, f))
+                .collect(),
+            applications: s
+                .applications
+                .iter()
+                .map(|(k, a)| ApplicationRow::new(k, a))
                 .collect(),
             certificates: CertificatesModel::new(s),
             sql_servers: s

@@ -369,6 +369,13 @@ impl<W: Write> Table<W> {
             c.packets,
             bytes(c.bytes)
         );
+        if let Some(sess) = &c.sessions {
+            let _ = write!(
+                o,
+                ", {} Fiddler sessions ({} CONNECT tunnels)",
+                sess.sessions, sess.connect_tunnels
+            );
+        }
         if let (Some(a), Some(b)) = (c.first_ts, c.last_ts) {
             let _ = write!(o, ", {} → {} UTC ({})", when(a), when(b), span(a, b));
         }
@@ -429,6 +436,7 @@ impl<W: Write> Table<W> {
             self.clients(&mut o, &p, m, &h);
             self.servers(&mut o, &p, m, &h);
             self.software(&mut o, &p, m, &h);
+            self.applications(&mut o, &p, m, &h);
             self.certificates(&mut o, &p, m, &h);
             self.sql_servers(&mut o, &p, m, &h);
             self.ciphers(&mut o, &p, m, &h);
@@ -789,6 +797,50 @@ impl<W: Write> Table<W> {
         }
         g.render(p, o);
         lim.note(o, "fingerprints");
+    }
+
+    /// Client applications by name (Fiddler's process names): which
+    /// program still offers what.
+    fn applications(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str),
+    ) {
+        if m.applications.is_empty() {
+            return;
+        }
+        h(
+            o,
+            "Client applications (process names from Fiddler sessions)",
+        );
+        let lim = self.limit(m.applications.len());
+        let mut g = Grid::new(&[
+            ("APPLICATION", false),
+            ("CLIENTS", true),
+            ("CONNS", true),
+            ("NEGOTIATED", false),
+            ("MAX OFFERED", false),
+            ("VERDICT", false),
+        ]);
+        for a in m.applications.iter().take(lim.shown) {
+            let tone = match a.verdict {
+                Verdict::WillBreak => Tone::Bad,
+                Verdict::Mixed | Verdict::HeldBack => Tone::Warn,
+                _ => Tone::Plain,
+            };
+            g.row(vec![
+                Cell::wire(Some(a.name)),
+                a.clients.to_string().into(),
+                a.connections.to_string().into(),
+                Cell::new(mix_text(&a.versions), mix_tone(&a.versions)),
+                Cell::new(mix_text(&a.max_offered), mix_tone(&a.max_offered)),
+                Cell::new(a.verdict.label(), tone),
+            ]);
+        }
+        g.render(p, o);
+        lim.note(o, "applications");
     }
 
     /// Server certificates seen in clear: one row per server and leaf, those

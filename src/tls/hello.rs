@@ -142,7 +142,7 @@ impl ClientHello {
         self.any_3des
     }
 
-    fn offer(&mut self, suite: CipherSuite) {
+    pub(super) fn offer(&mut self, suite: CipherSuite) {
         if suite.is_grease() {
             self.grease = true;
         } else {
@@ -440,7 +440,8 @@ pub fn parse_draft_hello_retry(body: &[u8]) -> Option<ServerHello> {
     })
 }
 
-fn random_signals(hello: &mut ServerHello, random: &[u8]) {
+/// The HelloRetryRequest and downgrade signals in ServerHello.random.
+pub(super) fn random_signals(hello: &mut ServerHello, random: &[u8]) {
     if random == HRR_RANDOM {
         hello.retry = true;
     } else if let Some(tail) = random.get(24..32) {

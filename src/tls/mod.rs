@@ -14,6 +14,7 @@ pub mod alert;
 pub mod certificate;
 pub mod cipher;
 pub mod event;
+pub mod fiddler;
 pub mod fingerprint;
 pub mod handshake;
 pub mod hello;
