@@ -252,6 +252,40 @@ fn hostile_texts_are_read_within_bounds_and_printed_as_data() {
 }
 
 #[test]
+fn an_entry_that_inflates_to_128_mib_is_read_only_to_the_bound() {
+    let dir = tempdir("fiddler-bomb");
+    let path = dir.join("bomb.saz");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for (name, bytes) in entries(&archive()) {
+        z.start_file(name.as_str(), opts).unwrap();
+        z.write_all(&bytes).unwrap();
+        if name == "raw/01_s.txt" {
+            // The response of session 1 goes on with 128 MiB of spaces.
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..128 {
+                z.write_all(&chunk).unwrap();
+            }
+        }
+    }
+    z.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 4 << 20);
+    let o = tlssniff(["--stats", "--format", "jsonl", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(jsonl(&o).len(), 9);
+    let err = stderr(&o);
+    let peak: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("stats: peak memory (RSS) "))
+        .and_then(|l| l.strip_suffix(" MiB"))
+        .and_then(|n| n.parse().ok())
+        .expect("peak memory line");
+    assert!(peak < 64, "peak RSS {peak} MiB");
+}
+
+#[test]
 fn a_broken_archive_is_named_and_the_other_inputs_still_read() {
     let dir = tempdir("fiddler-broken");
     let bytes = std::fs::read(archive()).unwrap();

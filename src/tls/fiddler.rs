@@ -409,6 +409,28 @@ mod tests {
     }
 
     #[test]
+    fn an_sslv2_compatible_hello_keeps_its_three_byte_specs_apart() {
+        // Fiddler prints SSL 2.0 CIPHER-SPECs with `X4`: six digits when
+        // the spec is SSL 2.0-only, four when it is a TLS suite.
+        let text = "CONNECT old:443 HTTP/1.0\r\n\r\nA SSLv2-compatible ClientHello handshake \
+                    was found. Fiddler extracted the parameters below.\n\nVersion: 3.1 \
+                    (TLS/1.0)\nRandom: 00 01\nSessionID: empty\nExtensions: \n\tnone\n\
+                    Ciphers: \n\t[010080]\tSSL2_RC4_128_WITH_MD5\r\n\t[000A]\t\
+                    SSL_RSA_WITH_3DES_EDE_SHA\r\n\nCompression: \n";
+        let ch = client_hello(text).unwrap();
+        assert!(ch.hello.sslv2_format);
+        assert_eq!(ch.hello.record_version, Version::SSL2);
+        assert_eq!(ch.hello.legacy_version, Version::TLS10);
+        assert_eq!(
+            ch.hello.cipher_suites,
+            [CipherSuite::ssl2(0x01_0080), CipherSuite::tls(0x000a)]
+        );
+        assert!(ch.hello.offers_3des());
+        assert!(ch.extensions.is_empty(), "`none` is no extension");
+        assert!(ch.hello.session_id.is_empty());
+    }
+
+    #[test]
     fn nothing_is_read_from_text_without_a_description() {
         assert!(client_hello("CONNECT a:443 HTTP/1.1\r\n\r\n").is_none());
         assert!(server_hello("HTTP/1.1 200 Connection Established\r\n\r\n").is_none());
