@@ -121,6 +121,22 @@ pub struct Args {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the packets of every handshake the report lists to FILE
+    /// (pcapng; each connection's first packet carries a comment with what
+    /// tlssniff found). Capture files only: they are read a second time.
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "FILE",
+        conflicts_with = "write_legacy"
+    )]
+    pub write: Option<PathBuf>,
+
+    /// Like -w, for the legacy handshakes only (below TLS 1.2, or a weak
+    /// suite: the Legacy table's connections).
+    #[arg(long = "write-legacy", value_name = "FILE")]
+    pub write_legacy: Option<PathBuf>,
+
     /// Policy check: list the clients and connections a server requiring at
     /// least this version would reject (e.g. 1.2), and exit with status 1
     /// if there are any.
@@ -501,6 +517,7 @@ impl Args {
                 "no input: give capture files (or `-` for standard input); see --help".into(),
             ));
         }
+        let evidence = self.evidence(&inputs, live.is_some())?;
         // `-o -` is standard output, as with most tools.
         self.output = self.output.take().filter(|p| p.as_os_str() != "-");
         let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
@@ -556,6 +573,58 @@ impl Args {
             stats: self.stats,
             discard: false,
             live,
+            evidence,
         })
+    }
+
+    /// `-w` / `--write-legacy`: capture files only (the evidence is written
+    /// on a second reading of them).
+    fn evidence(
+        &mut self,
+        inputs: &[PathBuf],
+        live: bool,
+    ) -> Result<Option<crate::config::EvidenceConfig>, Error> {
+        let (path, legacy_only) = match (self.write.take(), self.write_legacy.take()) {
+            (Some(p), _) => (p, false),
+            (None, Some(p)) => (p, true),
+            (None, None) => return Ok(None),
+        };
+        let second_reading = "tlssniff writes the packets on a second reading of its inputs";
+        if live {
+            return Err(Error::Usage(format!(
+                "-w/--write-legacy with live capture is not supported ({second_reading}): \
+                 capture with `tcpdump -w FILE`, then run `tlssniff -w EVIDENCE FILE`"
+            )));
+        }
+        if let Some(stream) = inputs
+            .iter()
+            .find(|p| p.as_os_str() == "-" || std::fs::metadata(p).is_ok_and(|m| !m.is_file()))
+        {
+            return Err(Error::Usage(format!(
+                "-w/--write-legacy needs capture files, not a stream ({}): {second_reading}; \
+                 save the stream to a file first",
+                stream.display()
+            )));
+        }
+        if path.as_os_str() == "-" {
+            return Err(Error::Usage(
+                "-w -: the report goes to standard output; give the evidence a file name".into(),
+            ));
+        }
+        if inputs.iter().any(|p| same_file(p, &path)) {
+            return Err(Error::Usage(format!(
+                "-w {}: that is one of the inputs",
+                path.display()
+            )));
+        }
+        Ok(Some(crate::config::EvidenceConfig { path, legacy_only }))
+    }
+}
+
+/// Do two paths name the same existing file?
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }

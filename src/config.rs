@@ -68,6 +68,9 @@ pub struct Config {
     pub discard: bool,
     /// Capture from interfaces instead of reading `inputs`.
     pub live: Option<LiveConfig>,
+    /// `-w FILE` / `--write-legacy FILE`: write the packets of the listed
+    /// (or only the legacy) handshakes.
+    pub evidence: Option<EvidenceConfig>,
 }
 
 /// Live capture settings (used with the cargo feature `live`).
@@ -90,6 +93,15 @@ pub struct LiveConfig {
     pub status: bool,
     /// Drop root for this user once the interfaces are open (`-Z`).
     pub user: Option<String>,
+}
+
+/// Where `-w` writes, and which handshakes.
+#[derive(Clone, Debug)]
+pub struct EvidenceConfig {
+    pub path: PathBuf,
+    /// Only the connections the Legacy table lists (below TLS 1.2, or a
+    /// weak suite).
+    pub legacy_only: bool,
 }
 
 impl Default for Config {
@@ -121,6 +133,7 @@ impl Default for Config {
             stats: false,
             discard: false,
             live: None,
+            evidence: None,
         }
     }
 }

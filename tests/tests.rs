@@ -3,6 +3,8 @@
 //! - `certificates`: server certificates on real handshakes — facts and
 //!   findings at capture time, the Certificates section, a chain longer
 //!   than the byte cap, hostile names inside a certificate.
+//! - `evidence`: `-w`/`--write-legacy` write the listed handshakes' packets;
+//!   read again, the file gives the same records, for every `--threads`.
 //! - `explanations`: every outcome and failure reason on real connections
 //!   (and captures derived from them), in jsonl, csv, table and summary-json.
 //! - `failures`: a reader that leaves ends the run quietly (status 0); a
@@ -52,6 +54,7 @@
 mod bad_input;
 mod certificates;
 mod cli;
+mod evidence;
 mod explanations;
 mod failures;
 mod fiddler;

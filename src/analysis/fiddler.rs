@@ -254,6 +254,7 @@ pub fn record(s: &Session, order: u64) -> Result<ConnectionRecord, NoRecord> {
         certificate_findings: Default::default(),
         tunnel: None,
         fiddler: Some(Box::new(info)),
+        packets: None,
     })
 }
 

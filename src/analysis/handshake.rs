@@ -474,6 +474,7 @@ impl Handshake {
             certificate,
             certificate_findings,
             fiddler: None,
+            packets: None,
             tunnel: None,
         })
     }

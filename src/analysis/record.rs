@@ -278,6 +278,9 @@ pub struct ConnectionRecord {
     /// Read from a Fiddler session archive, not from packets: what
     /// Fiddler's session said besides the hellos.
     pub fiddler: Option<Box<super::fiddler::FiddlerInfo>>,
+    /// Capture positions of the first and last packet its handshake was
+    /// followed over (`-w` writes them again); `None` for session logs.
+    pub packets: Option<(u64, u64)>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -321,6 +324,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         certificate_findings: Findings::default(),
         tunnel: None,
         fiddler: None,
+        packets: None,
     }
 }
 

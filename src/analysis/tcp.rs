@@ -129,6 +129,8 @@ pub struct TcpTracker {
     login: LoginWatch,
     /// The tunnel the first tunnelled segment came in, and its sender.
     tunnel: Option<(Side, Tunnel)>,
+    /// Capture positions of the first and the last segment followed.
+    packets: Option<(u64, u64)>,
 }
 
 impl TcpTracker {
@@ -157,6 +159,7 @@ impl TcpTracker {
             sent: [false; 2],
             login: LoginWatch::default(),
             tunnel: None,
+            packets: None,
         }
     }
 
@@ -206,6 +209,10 @@ impl TcpTracker {
     ) -> Step {
         let had_order = self.handshake.order().is_some();
         self.sent[side.index()] = true;
+        self.packets = Some(
+            self.packets
+                .map_or((index, index), |(first, _)| (first, index)),
+        );
         if self.tunnel.is_none() {
             self.tunnel = tunnel.map(|t| (side, *t));
         }
@@ -367,6 +374,7 @@ impl TcpTracker {
         if !self.sent.iter().all(|s| *s) {
             rec.outcome = Outcome::OneSided;
         }
+        rec.packets = self.packets;
         // Its outer addresses as the client sends: (client side, server side).
         rec.tunnel = self
             .tunnel

@@ -38,12 +38,14 @@ const MAX_ZSTD_WINDOW: u64 = 64 << 20;
 
 const READ_CHUNK: usize = 256 << 10;
 
-const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
-const PCAPNG_BOM: u32 = 0x1A2B_3C4D;
-const PCAPNG_IDB: u32 = 1;
+/// pcapng block types and the byte-order magic (also used by the writer
+/// of `-w`).
+pub const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+pub const PCAPNG_BOM: u32 = 0x1A2B_3C4D;
+pub const PCAPNG_IDB: u32 = 1;
 const PCAPNG_OPB: u32 = 2;
 const PCAPNG_SPB: u32 = 3;
-const PCAPNG_EPB: u32 = 6;
+pub const PCAPNG_EPB: u32 = 6;
 
 /// Why a file could not be read at all.
 #[derive(Debug)]

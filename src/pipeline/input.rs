@@ -71,7 +71,7 @@ pub(super) fn read_all(
 ) -> Result<Inputs, Error> {
     match &cfg.live {
         Some(live) => read_live(cfg, live, dispatch, aggregator),
-        None => read_files(cfg, dispatch),
+        None => read_files(cfg, dispatch, true),
     }
 }
 
@@ -302,8 +302,14 @@ fn span_text(d: crate::time::Duration) -> String {
     }
 }
 
-/// Reads every input file, and hands packets to `dispatch`.
-fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error> {
+/// Reads every input file, and hands packets to `dispatch`; `announce`
+/// says unreadable inputs on stderr (the first reading does; `-w`'s second
+/// does not repeat it).
+pub(super) fn read_files(
+    cfg: &Config,
+    dispatch: &mut dyn Dispatch,
+    announce: bool,
+) -> Result<Inputs, Error> {
     let mut capture = CaptureStats {
         max_flows: cfg.max_flows,
         ..CaptureStats::default()
@@ -344,14 +350,14 @@ fn read_files(cfg: &Config, dispatch: &mut dyn Dispatch) -> Result<Inputs, Error
                 continue;
             }
             Err(e) => {
-                unreadable(&e, &mut errors, &mut capture);
+                unreadable(&e, &mut errors, &mut capture, announce);
                 continue;
             }
         }
         let mut file = match CaptureFile::open(path) {
             Ok(f) => f,
             Err(e) => {
-                unreadable(&e, &mut errors, &mut capture);
+                unreadable(&e, &mut errors, &mut capture, announce);
                 continue;
             }
         };
@@ -470,8 +476,11 @@ fn unreadable(
     e: &crate::capture::file::OpenError,
     errors: &mut Vec<String>,
     capture: &mut CaptureStats,
+    announce: bool,
 ) {
-    eprintln!("tlssniff: {}", escape::terminal(&e.to_string()));
+    if announce {
+        eprintln!("tlssniff: {}", escape::terminal(&e.to_string()));
+    }
     errors.push(format!("cannot read {e}"));
     capture.files.push(FileReport {
         name: e.name.clone(),

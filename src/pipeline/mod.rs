@@ -50,6 +50,7 @@ use crate::report::table::Table;
 use crate::report::{Format, Report};
 use crate::time::Timestamp;
 
+mod evidence;
 mod input;
 mod pool;
 mod stats;
@@ -91,6 +92,8 @@ impl Verdict {
 pub(super) struct Analysis<'a> {
     fallback: FallbackDetector,
     aggregator: &'a Aggregator,
+    /// `-w`: the connections whose packets are written afterwards.
+    evidence: Option<&'a evidence::Wanted>,
 }
 
 impl Analysis<'_> {
@@ -113,6 +116,9 @@ impl Analysis<'_> {
             self.aggregator.fallback_pair_untracked();
         }
         self.aggregator.observe(rec);
+        if let Some(e) = self.evidence {
+            e.observe(rec);
+        }
     }
 }
 
@@ -236,10 +242,12 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         max_handshake_bytes: cfg.max_handshake_bytes,
         max_certificate_bytes: cfg.max_certificate_bytes,
     };
+    let wanted = cfg.evidence.as_ref().map(evidence::Wanted::new);
     // Workers see disjoint client-server pairs: each remembers its share.
     let analysis = || Analysis {
         fallback: FallbackDetector::new(cfg.fallback_window, cfg.max_rows.div_ceil(threads)),
         aggregator: &aggregator,
+        evidence: wanted.as_ref(),
     };
     // Live, and streams (standard input, pipes): a record waits for earlier
     // connections only so long.
@@ -396,6 +404,26 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     }
     if let Some(n) = written_late {
         capture.released_late = n;
+    }
+    if let (Some(ev), Some(w)) = (&cfg.evidence, wanted) {
+        let written = evidence::write(cfg, ev, w)?;
+        if written.over > 0 {
+            warnings.push(format!(
+                "{} wanted connections beyond {} were not written to {}",
+                written.over,
+                evidence::MAX_WANTED,
+                ev.path.display()
+            ));
+        }
+        if !cfg.discard {
+            eprintln!(
+                "tlssniff: wrote {} packets of {} {}handshakes to {}",
+                written.packets,
+                written.connections,
+                if ev.legacy_only { "legacy " } else { "" },
+                escape::terminal(&ev.path.display().to_string())
+            );
+        }
     }
     let summary = aggregator.into_summary();
     explain(cfg, &capture, &summary, &mut warnings);

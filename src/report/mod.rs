@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod escape;
+pub mod evidence;
 pub mod jsonl;
 pub mod model;
 pub mod summary_json;
