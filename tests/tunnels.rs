@@ -30,7 +30,20 @@ fn every_tunnel_fixture_gives_its_inner_connections_and_tunnel() {
             Some(5500),
             Some("10.66.55.2"),
         ),
+        (
+            "tunnel-geneve6.pcap",
+            "geneve",
+            Some(6100),
+            Some("fd66:61::2"),
+        ),
         ("tunnel-gre.pcap", "gre", None, Some("10.66.56.2")),
+        (
+            // GRE over IPv6 with checksum and key (C and K bits).
+            "tunnel-gretap6.pcap",
+            "gretap",
+            Some(6200),
+            Some("fd66:62::2"),
+        ),
         (
             "tunnel-gretap.pcap",
             "gretap",
