@@ -203,19 +203,44 @@ fn ip_in_ip_and_capwap_envelopes_around_real_frames() {
     let expected = records(&fixture("tls12.pcap"));
     let dir = tempdir("ipip");
     type Wrap<'a> = &'a dyn Fn(&[u8]) -> Vec<u8>;
-    let wraps: [(&str, Wrap); 3] = [
-        ("4in4", &|f: &[u8]| outer_ip(false, 4, &f[14..])),
-        ("4in6", &|f: &[u8]| outer_ip(true, 4, &f[14..])),
-        ("capwap", &|f: &[u8]| {
-            // UDP to 5247, then HLEN 2 words, WBID 1, T clear: 802.3.
-            let mut udp = vec![0x30, 0x39, 0x14, 0x7f];
-            udp.extend(((8 + 8 + f.len()) as u16).to_be_bytes());
-            udp.extend([0, 0, 0x00, 0x10, 0x02, 0x00, 0, 0, 0, 0]);
-            udp.extend(f);
-            outer_ip(false, 17, &udp)
+    // CAPWAP to UDP 5247 with HLEN 2 words and WBID 1; `native` sets T.
+    let capwap = |native: bool, body: &[u8]| {
+        let mut udp = vec![0x30, 0x39, 0x14, 0x7f];
+        udp.extend(((8 + 8 + body.len()) as u16).to_be_bytes());
+        udp.extend([
+            0,
+            0,
+            0x00,
+            0x10,
+            if native { 0x03 } else { 0x02 },
+            0x00,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        udp.extend(body);
+        outer_ip(false, 17, &udp)
+    };
+    let wraps: [(&str, &str, Wrap); 4] = [
+        ("4in4", "4in4", &|f: &[u8]| outer_ip(false, 4, &f[14..])),
+        ("4in6", "4in6", &|f: &[u8]| outer_ip(true, 4, &f[14..])),
+        ("capwap-802.3", "capwap", &|f: &[u8]| capwap(false, f)),
+        ("capwap-cisco", "capwap", &|f: &[u8]| {
+            // Native 802.11 (data, ToDS, LLC/SNAP) with the frame control
+            // byte-swapped, as Cisco controllers send it.
+            let (dst, src, rest) = (&f[..6], &f[6..12], &f[12..]);
+            let mut w = vec![0x01, 0x08, 0, 0];
+            w.extend(dst);
+            w.extend(src);
+            w.extend(dst);
+            w.extend([0, 0]);
+            w.extend([0xaa, 0xaa, 0x03, 0, 0, 0]);
+            w.extend(rest);
+            capwap(true, &w)
         }),
     ];
-    for (kind, wrap) in wraps {
+    for (label, kind, wrap) in wraps {
         let wrapped: Vec<Rec> = recs
             .iter()
             .map(|r| {
@@ -227,14 +252,14 @@ fn ip_in_ip_and_capwap_envelopes_around_real_frames() {
                 }
             })
             .collect();
-        let path = dir.join(format!("{kind}.pcap"));
+        let path = dir.join(format!("{label}.pcap"));
         std::fs::write(&path, pcap_bytes(1, &wrapped)).unwrap();
         let got = records(&path);
-        assert_eq!(got.len(), expected.len(), "{kind}");
+        assert_eq!(got.len(), expected.len(), "{label}");
         for (g, e) in got.iter().zip(&expected) {
-            assert_eq!(g["client"], e["client"], "{kind}");
-            assert_eq!(g["version"], e["version"], "{kind}");
-            assert_eq!(g["tunnel"]["type"], kind, "{kind}");
+            assert_eq!(g["client"], e["client"], "{label}");
+            assert_eq!(g["version"], e["version"], "{label}");
+            assert_eq!(g["tunnel"]["type"], kind, "{label}");
         }
     }
 }

@@ -259,7 +259,7 @@ fn inner<'a>(inner: Inner<'a>, cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, S
     match inner {
         Inner::Ethernet(d) => ethernet(d, cut, ctx),
         Inner::Ip(d) => ip(d, cut, ctx),
-        Inner::Wlan(d) => wlan(d, cut, ctx),
+        Inner::Wlan(d, swapped) => wlan(d, cut, ctx, swapped),
         Inner::Mpls(d) => mpls(d, cut, ctx),
     }
 }
@@ -322,7 +322,7 @@ fn link<'a>(
         | LinkType::RAW_BSD_14
         | LinkType::IPV4
         | LinkType::IPV6 => ip(data, cut, ctx),
-        LinkType::IEEE802_11 => wlan(data, cut, ctx),
+        LinkType::IEEE802_11 => wlan(data, cut, ctx, false),
         LinkType::IEEE802_11_RADIOTAP => {
             // Radiotap: version, pad, little-endian length of the whole
             // radio header (radiotap.org); the 802.11 frame follows.
@@ -330,7 +330,7 @@ fn link<'a>(
                 Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
                 _ => return Err(Skip::TruncatedLink),
             };
-            wlan(data.get(len..).ok_or(Skip::TruncatedLink)?, cut, ctx)
+            wlan(data.get(len..).ok_or(Skip::TruncatedLink)?, cut, ctx, false)
         }
         other => Err(Skip::UnknownLinkType(other.0)),
     }
@@ -341,10 +341,13 @@ fn link<'a>(
 /// bits are set, QoS control for QoS subtypes, HT control when the +HTC
 /// (order) bit is set on a QoS frame), then an LLC/SNAP header (RFC 1042,
 /// or 802.1H) whose EtherType says what follows.
-fn wlan<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx) -> Result<Segment<'a>, Skip> {
-    let [fc0, fc1] = *data.get(..2).ok_or(Skip::TruncatedLink)? else {
+fn wlan<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx, swapped: bool) -> Result<Segment<'a>, Skip> {
+    let [mut fc0, mut fc1] = *data.get(..2).ok_or(Skip::TruncatedLink)? else {
         return Err(Skip::TruncatedLink);
     };
+    if swapped {
+        std::mem::swap(&mut fc0, &mut fc1);
+    }
     let (kind, subtype) = ((fc0 >> 2) & 3, fc0 >> 4);
     if kind != 2 {
         return Err(Skip::Wlan(WlanSkip::NotData));

@@ -178,8 +178,9 @@ pub enum Inner<'a> {
     Ethernet(&'a [u8]),
     /// IPv4 or IPv6, by its first nibble.
     Ip(&'a [u8]),
-    /// An IEEE 802.11 frame.
-    Wlan(&'a [u8]),
+    /// An IEEE 802.11 frame; `true`: its two frame-control bytes come
+    /// swapped (Cisco controllers' CAPWAP).
+    Wlan(&'a [u8], bool),
     /// An MPLS label stack.
     Mpls(&'a [u8]),
 }
@@ -296,7 +297,16 @@ fn capwap(d: &[u8]) -> Result<Inner<'_>, TunnelSkip> {
     let payload = rest(d, hlen.max(8))?;
     match (native, wbid) {
         (false, _) => Ok(Inner::Ethernet(payload)),
-        (true, 1) => Ok(Inner::Wlan(payload)),
+        // 802.11's protocol version (the low two bits of the first
+        // frame-control byte) is 0 in every frame. Cisco controllers send
+        // the frame control byte-swapped (Wireshark's CAPWAP "Swap Frame
+        // Control" preference): a first byte with a version and a second
+        // without says so. (A swapped frame whose flags byte is a valid
+        // first byte reads as management, which is skipped either way.)
+        (true, 1) => {
+            let swapped = matches!(payload.get(..2), Some([a, b]) if a & 3 != 0 && b & 3 == 0);
+            Ok(Inner::Wlan(payload, swapped))
+        }
         _ => Err(TunnelSkip::Unsupported),
     }
 }
@@ -425,7 +435,10 @@ mod tests {
     fn capwap_fragments_and_dtls_are_not_read() {
         // HLEN 2 words, WBID 1, T set: native 802.11.
         let native = [0x00, 0x10, 0x03, 0x00, 0, 0, 0, 0, 0x08, 0x01];
-        assert_eq!(capwap(&native), Ok(Inner::Wlan(&[0x08, 0x01])));
+        assert_eq!(capwap(&native), Ok(Inner::Wlan(&[0x08, 0x01], false)));
+        // A Cisco controller's byte-swapped frame control (ToDS data).
+        let cisco = [0x00, 0x10, 0x03, 0x00, 0, 0, 0, 0, 0x01, 0x08];
+        assert_eq!(capwap(&cisco), Ok(Inner::Wlan(&[0x01, 0x08], true)));
         let fragment = [0x00, 0x10, 0x03, 0x80, 0, 0, 0, 0, 0x08];
         assert_eq!(capwap(&fragment), Err(TunnelSkip::Fragmented));
         assert_eq!(capwap(&[0x01, 0, 0, 0]), Err(TunnelSkip::Unsupported));
