@@ -222,10 +222,20 @@ fn ip_in_ip_and_capwap_envelopes_around_real_frames() {
         udp.extend(body);
         outer_ip(false, 17, &udp)
     };
-    let wraps: [(&str, &str, Wrap); 4] = [
+    let wraps: [(&str, &str, Wrap); 5] = [
         ("4in4", "4in4", &|f: &[u8]| outer_ip(false, 4, &f[14..])),
         ("4in6", "4in6", &|f: &[u8]| outer_ip(true, 4, &f[14..])),
         ("capwap-802.3", "capwap", &|f: &[u8]| capwap(false, f)),
+        ("pptp", "pptp", &|f: &[u8]| {
+            // Enhanced GRE v1 (K, S, A), call id 7, then PPP with address,
+            // control and the IPv4 protocol.
+            let ip = &f[14..];
+            let mut g = vec![0x30, 0x81, 0x88, 0x0b];
+            g.extend(((ip.len() + 4) as u16).to_be_bytes());
+            g.extend([0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0x21]);
+            g.extend(ip);
+            outer_ip(false, 47, &g)
+        }),
         ("capwap-cisco", "capwap", &|f: &[u8]| {
             // Native 802.11 (data, ToDS, LLC/SNAP) with the frame control
             // byte-swapped, as Cisco controllers send it.

@@ -64,10 +64,12 @@ pub enum TunnelKind {
     Ip4in6,
     Ip6in6,
     GtpU,
+    /// PPTP's enhanced GRE (version 1) carrying PPP (RFC 2637 §4.1).
+    Pptp,
 }
 
 impl TunnelKind {
-    pub const ALL: [TunnelKind; 15] = [
+    pub const ALL: [TunnelKind; 16] = [
         TunnelKind::Vxlan,
         TunnelKind::VxlanGpe,
         TunnelKind::Geneve,
@@ -83,6 +85,7 @@ impl TunnelKind {
         TunnelKind::Ip4in6,
         TunnelKind::Ip6in6,
         TunnelKind::GtpU,
+        TunnelKind::Pptp,
     ];
 
     /// The name in every format.
@@ -103,6 +106,7 @@ impl TunnelKind {
             TunnelKind::Ip4in6 => "4in6",
             TunnelKind::Ip6in6 => "6in6",
             TunnelKind::GtpU => "gtp-u",
+            TunnelKind::Pptp => "pptp",
         }
     }
 
@@ -114,6 +118,7 @@ impl TunnelKind {
             TunnelKind::Erspan1 | TunnelKind::Erspan2 | TunnelKind::Erspan3 => "session",
             TunnelKind::Mpls => "label",
             TunnelKind::GtpU => "TEID",
+            TunnelKind::Pptp => "call id",
             _ => "id",
         }
     }
@@ -315,9 +320,10 @@ fn capwap(d: &[u8]) -> Result<Inner<'_>, TunnelSkip> {
 pub fn gre(d: &[u8]) -> Result<(TunnelKind, Option<u32>, Inner<'_>), TunnelSkip> {
     let flags = be16(d, 0).ok_or(TunnelSkip::Truncated)?;
     let proto = be16(d, 2).ok_or(TunnelSkip::Truncated)?;
-    if flags & 0x0007 != 0 {
-        // Version 1 is PPTP's enhanced GRE (PPP inside).
-        return Err(TunnelSkip::Unsupported);
+    match flags & 0x0007 {
+        0 => {}
+        1 => return pptp(d, flags, proto),
+        _ => return Err(TunnelSkip::Unsupported),
     }
     let (checksum, key_bit, seq) = (
         flags & 0x8000 != 0,
@@ -371,6 +377,45 @@ pub fn gre(d: &[u8]) -> Result<(TunnelKind, Option<u32>, Inner<'_>), TunnelSkip>
     }
 }
 
+/// PPTP's enhanced GRE (RFC 2637 §4.1): version 1, protocol 0x880b, the
+/// key bit always set (payload length, call id), an optional sequence
+/// number and acknowledgement; then a PPP frame (RFC 1661 §2), its address
+/// and control bytes and a protocol byte possibly compressed away
+/// (RFC 1661 §6.5, §6.6). IPv4 (0x0021) and IPv6 (0x0057) are read;
+/// anything else — LCP, and MPPE's encrypted frames (0x00fd), which most
+/// PPTP links carry — is not.
+fn pptp(
+    d: &[u8],
+    flags: u16,
+    proto: u16,
+) -> Result<(TunnelKind, Option<u32>, Inner<'_>), TunnelSkip> {
+    if proto != 0x880b || flags & 0x2000 == 0 {
+        return Err(TunnelSkip::Unsupported);
+    }
+    let call_id = u32::from(be16(d, 6).ok_or(TunnelSkip::Truncated)?);
+    let mut at = 8;
+    if flags & 0x1000 != 0 {
+        at += 4;
+    }
+    if flags & 0x0080 != 0 {
+        at += 4;
+    }
+    let mut ppp = rest(d, at)?;
+    if ppp.starts_with(&[0xff, 0x03]) {
+        ppp = rest(ppp, 2)?;
+    }
+    let first = *ppp.first().ok_or(TunnelSkip::Unsupported)?;
+    let (protocol, len) = if first & 1 == 1 {
+        (u16::from(first), 1)
+    } else {
+        (be16(ppp, 0).ok_or(TunnelSkip::Truncated)?, 2)
+    };
+    match protocol {
+        0x0021 | 0x0057 => Ok((TunnelKind::Pptp, Some(call_id), Inner::Ip(rest(ppp, len)?))),
+        _ => Err(TunnelSkip::Unsupported),
+    }
+}
+
 /// An MPLS label stack (RFC 3032 §2.1): 4-byte entries to the one with the
 /// bottom-of-stack bit; (top label, what follows). RFC 3032 carries no type
 /// for the payload: IPv4 and IPv6 by their version nibble, an Ethernet
@@ -414,10 +459,10 @@ mod tests {
         let (kind, key, inner) = gre(&d).unwrap();
         assert_eq!((kind, key), (TunnelKind::GreEthernet, Some(0x1644)));
         assert_eq!(inner, Inner::Ethernet(&[0xee; 14]));
-        // Version 1 (PPTP).
+        // Version 1 (PPTP) whose sequence and ack fields are missing.
         assert_eq!(
             gre(&[0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 0]),
-            Err(TunnelSkip::Unsupported)
+            Err(TunnelSkip::Truncated)
         );
         assert_eq!(gre(&[0x20, 0, 0x08, 0, 0, 0]), Err(TunnelSkip::Truncated));
     }
@@ -429,6 +474,28 @@ mod tests {
         assert_eq!(mpls(&d), Ok((Some(6001), Inner::Ip(&[0x45, 0]))));
         assert_eq!(mpls(&[0; 64]), Err(TunnelSkip::Unsupported));
         assert_eq!(mpls(&[0, 0, 1]), Err(TunnelSkip::Truncated));
+    }
+
+    #[test]
+    fn pptp_reads_ip_in_ppp_and_not_what_mppe_encrypts() {
+        // K and S set, call id 0x0102, sequence; PPP with the protocol byte
+        // compressed (0x21: IPv4) and address/control left out.
+        let v4 = [
+            0x30, 0x01, 0x88, 0x0b, 0, 1, 0x01, 0x02, 0, 0, 0, 9, 0x21, 0x45,
+        ];
+        assert_eq!(
+            gre(&v4),
+            Ok((TunnelKind::Pptp, Some(0x0102), Inner::Ip(&[0x45])))
+        );
+        let mppe = [
+            0x30, 0x01, 0x88, 0x0b, 0, 1, 0x01, 0x02, 0, 0, 0, 9, 0xff, 0x03, 0x00, 0xfd,
+        ];
+        assert_eq!(gre(&mppe), Err(TunnelSkip::Unsupported));
+        // Without the key bit it is no PPTP.
+        assert_eq!(
+            gre(&[0x10, 0x01, 0x88, 0x0b, 0, 0, 0, 0]),
+            Err(TunnelSkip::Unsupported)
+        );
     }
 
     #[test]
