@@ -141,6 +141,25 @@ def fiddler_seeds():
             put("fiddler", b"\0".join(parts))
 
 
+def quic_seeds():
+    """quic: the UDP payloads of each fixtures/quic-*.pcap connection,
+    joined with 0xfe (the target's datagram separator; a datagram's own
+    0xfe bytes split it, which mutations undo)."""
+    for cap in sorted((ROOT / "fixtures").glob("quic-*.pcap")):
+        flows = {}
+        for frame in pcap_records(cap.read_bytes())[1]:
+            if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+                continue
+            ihl = (frame[14] & 0x0f) * 4
+            udp = frame[14 + ihl:]
+            sport, dport = int.from_bytes(udp[0:2], "big"), int.from_bytes(udp[2:4], "big")
+            port = sport if dport == 443 else dport
+            flows.setdefault(port, []).append(udp[8:])
+        for datagrams in flows.values():
+            put("quic", b"\xfe".join(datagrams))
+
+
 if __name__ == "__main__":
     main()
     fiddler_seeds()
+    quic_seeds()

@@ -41,6 +41,11 @@ pub mod config;
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
+pub mod datagram;
+#[cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 pub mod decode;
 #[cfg_attr(
     not(test),

@@ -203,7 +203,10 @@ def run_tlssniff(binary, capture):
         records = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
         # A TDS connection without any TLS (a cleartext SQL Server login) is a
         # record of its own, with nothing for tshark's TLS truth to compare.
-        return [r for r in records if r.get("outcome") != "unencrypted"], None
+        # QUIC records are checked against the UDP truth (tests/udp_check.py):
+        # this truth is TCP's.
+        return [r for r in records if r.get("outcome") != "unencrypted"
+                and r.get("transport", "tcp") == "tcp"], None
     except json.JSONDecodeError as err:
         return [], f"invalid jsonl output: {err}"
 

@@ -33,6 +33,8 @@
 //!   formulas) through every format; what comes out is read byte by byte.
 //! - `pipeline`: byte-identical output for every `--threads`, fallback
 //!   retries.
+//! - `quic`: QUIC Initial decryption on real aioquic traffic (v1, v2, a
+//!   Retry, a ClientHello across two Initials), damaged packets refused.
 //! - `readiness`: the verdicts (will break, mixed, held back, enforces)
 //!   on the fixtures, against an oracle computed from their jsonl.
 //! - `snapshots`: insta snapshots of the table and summary-json of every
@@ -65,6 +67,7 @@ mod hostile;
 mod live;
 mod output_safety;
 mod pipeline;
+mod quic;
 mod readiness;
 mod resegment;
 mod rotation;

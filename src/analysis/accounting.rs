@@ -99,6 +99,8 @@ pub struct CaptureStats {
     pub max_flows: usize,
     /// Fiddler archives' sessions, all files together.
     pub sessions: SessionCounts,
+    /// QUIC packets that could not be read, by reason.
+    pub quic_unread: BTreeMap<crate::datagram::quic::QuicSkip, u64>,
 }
 
 impl CaptureStats {

@@ -296,6 +296,8 @@ pub struct Totals {
     pub certificate_findings: BTreeMap<Finding, u64>,
     /// Connections per (outermost) tunnel type.
     pub tunnels: BTreeMap<TunnelKind, u64>,
+    /// Connections over QUIC (the rest are over TCP).
+    pub quic: u64,
 }
 
 /// Connections (or retries) that every total counts but a full table could
@@ -507,6 +509,7 @@ impl Aggregator {
             if let Some(tunnel) = rec.tunnel {
                 *t.tunnels.entry(tunnel.kind).or_default() += 1;
             }
+            t.quic += count(rec.quic.is_some());
             if let Some(c) = &rec.certificate {
                 match &c.leaf {
                     Ok(_) => t.certificates += 1,

@@ -255,6 +255,7 @@ pub fn record(s: &Session, order: u64) -> Result<ConnectionRecord, NoRecord> {
         tunnel: None,
         fiddler: Some(Box::new(info)),
         packets: None,
+        quic: None,
     })
 }
 

@@ -195,6 +195,19 @@ impl Handshake {
         self.fatal || self.completed
     }
 
+    /// Both hellos were seen.
+    pub fn has_hellos(&self) -> bool {
+        self.client_hello.is_some() && self.server_hello.is_some()
+    }
+
+    /// The transport saw the handshake complete (QUIC: the client's
+    /// Handshake packet, its Finished, after the server's flight).
+    pub fn transport_completed(&mut self) {
+        if self.has_hellos() {
+            self.complete();
+        }
+    }
+
     /// `side` closed the connection (FIN), or reset it (RST).
     pub fn closed(&mut self, side: Side, reset: bool) {
         self.closed.get_or_insert((side, reset));
@@ -475,6 +488,7 @@ impl Handshake {
             certificate_findings,
             fiddler: None,
             packets: None,
+            quic: None,
             tunnel: None,
         })
     }

@@ -22,6 +22,7 @@ pub mod fallback;
 pub mod fiddler;
 pub mod handshake;
 pub mod order;
+pub mod quic;
 pub mod readiness;
 pub mod reason;
 pub mod record;

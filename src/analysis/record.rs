@@ -281,6 +281,8 @@ pub struct ConnectionRecord {
     /// Capture positions of the first and last packet its handshake was
     /// followed over (`-w` writes them again); `None` for session logs.
     pub packets: Option<(u64, u64)>,
+    /// A QUIC connection: what QUIC said besides TLS.
+    pub quic: Option<super::quic::QuicInfo>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -325,6 +327,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         tunnel: None,
         fiddler: None,
         packets: None,
+        quic: None,
     }
 }
 
@@ -397,6 +400,11 @@ impl ConnectionRecord {
             (None, Some(_)) => Some("http-connect"),
             (None, None) => None,
         }
+    }
+
+    /// What carried the TLS: `tcp`, or `quic`.
+    pub fn transport(&self) -> &'static str {
+        if self.quic.is_some() { "quic" } else { "tcp" }
     }
 
     /// Where the record came from: `capture` (packets) or `fiddler` (a

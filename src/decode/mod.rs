@@ -57,6 +57,9 @@ impl TcpFlags {
     pub const SYN: TcpFlags = TcpFlags(0x02);
     pub const RST: TcpFlags = TcpFlags(0x04);
     pub const ACK: TcpFlags = TcpFlags(0x10);
+    /// Not a TCP flag: the segment is a UDP datagram for the datagram path
+    /// (QUIC). TCP's own 0x80 (CWR) is never kept.
+    pub const DATAGRAM: TcpFlags = TcpFlags(0x80);
 
     pub fn contains(self, other: TcpFlags) -> bool {
         self.0 & other.0 == other.0
@@ -606,6 +609,24 @@ fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Se
                 };
             }
             let Some(kind) = tunnel::udp_kind(sport, dport) else {
+                let data = udp.payload();
+                if is_quic_long(data) {
+                    return Ok(Segment {
+                        src: Endpoint {
+                            ip: src_ip,
+                            port: sport,
+                        },
+                        dst: Endpoint {
+                            ip: dst_ip,
+                            port: dport,
+                        },
+                        seq: 0,
+                        ack: 0,
+                        flags: TcpFlags::DATAGRAM,
+                        payload: data,
+                        cut,
+                    });
+                }
                 return Err(Skip::NotTcp(17));
             };
             let (id, next) = tunnel::udp(kind, udp.payload()).map_err(|e| Skip::Tunnel(kind, e))?;
@@ -641,6 +662,25 @@ fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Se
             Err(Skip::NotTcp(proto.0))
         }
     }
+}
+
+/// A QUIC long-header packet of a version whose Initials tlssniff can read,
+/// or a Version Negotiation (RFC 9000 §17.2: the high bit set; the fixed
+/// bit may be 0 when the peers grease it, RFC 9287). The version decides:
+/// random UDP — DNS ids, games — almost never carries one of the few
+/// known versions there.
+fn is_quic_long(d: &[u8]) -> bool {
+    let Some(&first) = d.first() else {
+        return false;
+    };
+    let Some(version) = d
+        .get(1..5)
+        .and_then(|v| v.try_into().ok())
+        .map(u32::from_be_bytes)
+    else {
+        return false;
+    };
+    first & 0x80 != 0 && (version == 0 || crate::datagram::quic::QuicVersion(version).is_known())
 }
 
 /// The T-PDU inside a GTPv1-U G-PDU message (3GPP TS 29.281 §5), if this is

@@ -105,7 +105,8 @@ impl Analysis<'_> {
             rec.fingerprints = Some(Box::new(crate::tls::fingerprint::Fingerprints::of(
                 rec.client_hello.as_deref(),
                 rec.server_hello.as_deref(),
-                't',
+                // JA4's first character: the transport.
+                if rec.quic.is_some() { 'q' } else { 't' },
             )));
         }
         let seen = self.fallback.observe(rec);
@@ -401,6 +402,9 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         capture.flows.evicted += w.flows.evicted;
         capture.flows.expired += w.flows.expired;
         capture.flows.peak += w.flows.peak;
+        for (why, n) in &w.quic_unread {
+            *capture.quic_unread.entry(*why).or_default() += n;
+        }
     }
     if let Some(n) = written_late {
         capture.released_late = n;

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::order::Reorder;
+use crate::analysis::quic::QuicTracker;
 use crate::analysis::record::{ConnectionRecord, End};
 use crate::analysis::tcp::{FlowLimits, TcpTracker};
 use crate::capture::LinkType;
+use crate::datagram::quic::QuicSkip;
 use crate::decode::tunnel::Tunnel;
 use crate::decode::{self, Segment, Skip, TcpFlags};
 use crate::flow::{FlowKey, FlowTable, Lookup, TableStats};
@@ -22,6 +24,13 @@ enum FlowState {
     Done {
         fin: [bool; 2],
     },
+}
+
+/// A UDP flow on the datagram path (QUIC).
+enum DatagramState {
+    Tracking(Box<QuicTracker>),
+    /// The handshake is known; later datagrams are dropped at lookup.
+    Done,
 }
 
 /// What a worker did with the packets it was given.
@@ -55,11 +64,15 @@ pub struct WorkerStats {
     /// Time spent processing (benchmarks only).
     pub busy_ns: u64,
     pub flows: TableStats,
+    /// QUIC packets that could not be read, by reason.
+    pub quic_unread: BTreeMap<QuicSkip, u64>,
 }
 
 /// Owns a set of flows: turns their segments into connection records.
 pub struct Worker {
     table: FlowTable<FlowState>,
+    /// UDP flows (QUIC), bounded and expired like the TCP ones.
+    udp: FlowTable<DatagramState>,
     pub(super) limits: FlowLimits,
     pub(super) reorder: Reorder,
     pub(super) completed: bool,
@@ -85,6 +98,7 @@ impl Worker {
     ) -> Worker {
         Worker {
             table: FlowTable::new(max_flows, idle_timeout),
+            udp: FlowTable::new(max_flows, idle_timeout),
             limits,
             reorder: Reorder::default().with_max_wait(max_wait),
             completed: false,
@@ -134,6 +148,68 @@ impl Worker {
         while let Some((key, state)) = self.table.pop_idle(now) {
             self.end(&key, state, End::Idle);
         }
+        while let Some((key, state)) = self.udp.pop_idle(now) {
+            self.end_datagram(&key, state, End::Idle);
+        }
+    }
+
+    fn end_datagram(&mut self, key: &FlowKey, state: DatagramState, end: End) {
+        if let DatagramState::Tracking(t) = state {
+            let order = t.order();
+            match t.finish(key, end, &mut self.certs) {
+                Some(rec) => self.reorder.complete(rec),
+                None => {
+                    if let Some(o) = order {
+                        self.reorder.abandon(o);
+                    }
+                }
+            }
+            self.completed = true;
+        }
+    }
+
+    /// A UDP datagram for the datagram path (a QUIC long-header packet).
+    fn datagram(&mut self, seg: &Segment<'_>, ts: Timestamp, index: u64) {
+        let (key, side) = FlowKey::new(seg.src, seg.dst);
+        let max = self.limits.max_handshake_bytes;
+        let state = match self.udp.lookup(&key, ts) {
+            Lookup::Active(state) => state,
+            found => {
+                if matches!(found, Lookup::Idle) {
+                    if let Some(old) = self.udp.remove(&key) {
+                        self.end_datagram(&key, old, End::Idle);
+                    }
+                }
+                let fresh = DatagramState::Tracking(Box::new(QuicTracker::new(max)));
+                if let Some((old_key, old)) = self.udp.insert(key, fresh, ts) {
+                    if matches!(old, DatagramState::Tracking(_)) {
+                        self.stats.evicted_handshakes += 1;
+                    }
+                    self.end_datagram(&old_key, old, End::Evicted);
+                }
+                let Lookup::Active(state) = self.udp.lookup(&key, ts) else {
+                    return;
+                };
+                state
+            }
+        };
+        let DatagramState::Tracking(tracker) = state else {
+            self.stats.after_handshake += 1;
+            return;
+        };
+        self.stats.handshake += 1;
+        let step = tracker.on_datagram(seg.payload, side, ts, index);
+        if let Some(order) = step.opened {
+            self.reorder.open(order, ts);
+        }
+        if let Some(why) = step.skipped {
+            *self.stats.quic_unread.entry(why).or_default() += 1;
+        }
+        if step.done {
+            if let DatagramState::Tracking(t) = std::mem::replace(state, DatagramState::Done) {
+                self.end_datagram(&key, DatagramState::Tracking(t), End::Done);
+            }
+        }
     }
 
     /// One decoded segment at capture time `ts`, packet `index`.
@@ -146,6 +222,10 @@ impl Worker {
     ) {
         self.stats.segments += 1;
         self.expire(ts);
+        if seg.flags.contains(TcpFlags::DATAGRAM) {
+            self.datagram(seg, ts, index);
+            return;
+        }
         let (key, side) = FlowKey::new(seg.src, seg.dst);
         let opening_syn = seg.flags.contains(TcpFlags::SYN) && !seg.flags.contains(TcpFlags::ACK);
         let limits = self.limits;
@@ -263,6 +343,10 @@ impl Worker {
         for (key, state) in flows {
             self.end(&key, state, End::CaptureEnd);
         }
+        let flows: Vec<_> = self.udp.drain().collect();
+        for (key, state) in flows {
+            self.end_datagram(&key, state, End::CaptureEnd);
+        }
     }
 
     /// Moves records that are ready, in output order, into `out`.
@@ -288,6 +372,11 @@ impl Worker {
     pub fn take_stats(&mut self) -> WorkerStats {
         let mut stats = std::mem::take(&mut self.stats);
         stats.flows = self.table.stats;
+        let u = self.udp.stats;
+        stats.flows.created += u.created;
+        stats.flows.evicted += u.evicted;
+        stats.flows.expired += u.expired;
+        stats.flows.peak += u.peak;
         stats.released_late = self.reorder.released_late;
         stats
     }

@@ -74,6 +74,9 @@ struct Row<'a> {
     source: Cow<'a, str>,
     server_hello_from: Cow<'a, str>,
     process: Cow<'a, str>,
+    /// `tcp` or `quic`, and the QUIC version.
+    transport: Cow<'a, str>,
+    quic_version: Cow<'a, str>,
 }
 
 /// Does a spreadsheet take a cell beginning like this for a formula?
@@ -189,6 +192,8 @@ impl Cells {
                     .map_or("", |f| f.as_str()),
             ),
             process: self.wire(rec.fiddler.as_ref().and_then(|f| f.process.as_ref())),
+            transport: Cow::Borrowed(rec.transport()),
+            quic_version: self.shown(rec.quic.and_then(|q| q.version).map(|v| v.name())),
         }
     }
 
@@ -281,9 +286,9 @@ mod tests {
         assert!(h.ends_with(
             ",readiness,app,tds_encryption,tds_login,cert_subject_cn,cert_issuer_cn,\
              cert_not_after,cert_sha256,cert_findings,tunnel,tunnel_id,tunnel_outer_client,\
-             tunnel_outer_server,source,server_hello_from,process\n"
+             tunnel_outer_server,source,server_hello_from,process,transport,quic_version\n"
         ));
-        assert_eq!(h.matches(',').count(), 42);
+        assert_eq!(h.matches(',').count(), 44);
     }
 
     #[test]

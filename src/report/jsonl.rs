@@ -243,12 +243,27 @@ struct RecordJson<'a> {
     tunnel: Option<TunnelJson>,
     /// `capture` (packets) or `fiddler` (a session archive's text).
     source: &'static str,
+    /// What carried the TLS: `tcp` or `quic`.
+    transport: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quic: Option<QuicJson>,
     /// Fiddler: whose handshake the server side describes — `server`, or
     /// `fiddler upstream` (decrypting: Fiddler's own connection).
     #[serde(skip_serializing_if = "Option::is_none")]
     server_hello_from: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fiddler: Option<FiddlerJson<'a>>,
+}
+
+/// A QUIC connection's version and what its packets showed.
+#[derive(Serialize)]
+struct QuicJson {
+    version: Option<String>,
+    retry: bool,
+    version_negotiation: bool,
+    undecryptable_initials: u16,
+    server_handshake_packets: u16,
+    client_handshake_packets: u16,
 }
 
 /// Fiddler's own connection to the server, when it was decrypting.
@@ -398,6 +413,15 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
             .map(|c| CertificateJson::of(rec, c)),
         tunnel: rec.tunnel.as_ref().map(TunnelJson::from),
         source: rec.source(),
+        transport: rec.transport(),
+        quic: rec.quic.map(|q| QuicJson {
+            version: q.version.map(|v| v.name()),
+            retry: q.retry,
+            version_negotiation: q.version_negotiation,
+            undecryptable_initials: q.undecryptable,
+            server_handshake_packets: q.server_handshake_packets,
+            client_handshake_packets: q.client_handshake_packets,
+        }),
         server_hello_from: rec
             .fiddler
             .as_ref()

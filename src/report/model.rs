@@ -103,6 +103,12 @@ impl Serialize for Mix {
 /// A map whose keys are in the order given.
 pub struct Counts<K>(pub Vec<(K, u64)>);
 
+impl<K> Counts<K> {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl<K: PartialEq> Counts<K> {
     /// The count of `key`, 0 when it is not listed.
     pub fn get(&self, key: K) -> u64 {
@@ -244,6 +250,9 @@ pub struct CaptureModel<'a> {
     /// Fiddler archives' sessions, all files together.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sessions: Option<SessionsModel>,
+    /// QUIC packets that could not be read, by reason.
+    #[serde(skip_serializing_if = "Counts::is_empty")]
+    pub quic_unread: Counts<&'static str>,
 }
 
 impl<'a> CaptureModel<'a> {
@@ -279,6 +288,12 @@ impl<'a> CaptureModel<'a> {
             interfaces: c.interfaces.iter().map(InterfaceModel::from).collect(),
             expired_flows: c.flows.expired,
             sessions: (c.sessions.sessions > 0).then(|| c.sessions.into()),
+            quic_unread: Counts(
+                c.quic_unread
+                    .iter()
+                    .map(|(why, n)| (why.describe(), *n))
+                    .collect(),
+            ),
         }
     }
 
@@ -350,6 +365,9 @@ pub struct TotalsModel {
     pub downgrade_sentinels: u64,
     /// Connections per outermost tunnel type (`vxlan`, `gre`, ...).
     pub tunnels: Counts<&'static str>,
+    /// Connections over QUIC (the others over TCP).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub quic_connections: u64,
     pub unlisted: UnlistedModel,
 }
 
@@ -1248,6 +1266,7 @@ impl<'a> Model<'a> {
                 cut_by_snaplen: t.cut_by_snaplen,
                 downgrade_sentinels: t.downgrade_sentinels,
                 tunnels: Counts(t.tunnels.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
+                quic_connections: t.quic,
                 unlisted: s.unlisted.into(),
             },
             clients,
@@ -1304,6 +1323,11 @@ impl<'a> Model<'a> {
             offers_3des: t.offers_3des,
             uses_3des: t.uses_3des,
         }
+    }
+
+    /// Connections over QUIC.
+    pub fn transports_quic(&self) -> u64 {
+        self.totals.quic_connections
     }
 
     /// Names the fingerprints the user has labels for (`--fingerprints`):

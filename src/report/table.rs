@@ -400,6 +400,20 @@ impl<W: Write> Table<W> {
             let _ = write!(o, " ({})", parts.join(", "));
         }
         o.push('\n');
+        let quic = m.transports_quic();
+        if quic > 0 {
+            let _ = write!(o, "Transports: tcp {}, quic {quic}", m.connections - quic);
+            if !c.quic_unread.is_empty() {
+                let parts: Vec<String> = c
+                    .quic_unread
+                    .0
+                    .iter()
+                    .map(|(why, n)| format!("{why}: {n}"))
+                    .collect();
+                let _ = write!(o, " (QUIC packets not read: {})", parts.join(", "));
+            }
+            o.push('\n');
+        }
         if !m.totals.tunnels.0.is_empty() {
             let parts: Vec<String> = m
                 .totals

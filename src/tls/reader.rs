@@ -41,6 +41,10 @@ impl<'a> Reader<'a> {
         self.array().map(u16::from_be_bytes)
     }
 
+    pub fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_be_bytes)
+    }
+
     pub fn u24(&mut self) -> Option<u32> {
         self.array::<3>()
             .map(|[a, b, c]| u32::from_be_bytes([0, a, b, c]))
