@@ -145,7 +145,7 @@ def quic_seeds():
     """quic: the UDP payloads of each fixtures/quic-*.pcap connection,
     joined with 0xfe (the target's datagram separator; a datagram's own
     0xfe bytes split it, which mutations undo)."""
-    for cap in sorted((ROOT / "fixtures").glob("quic-*.pcap")):
+    for cap in sorted((ROOT / "fixtures").glob("quic-*.pcap")) + [ROOT / "fixtures" / "dtls.pcap"]:
         flows = {}
         for frame in pcap_records(cap.read_bytes())[1]:
             if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
@@ -153,10 +153,13 @@ def quic_seeds():
             ihl = (frame[14] & 0x0f) * 4
             udp = frame[14 + ihl:]
             sport, dport = int.from_bytes(udp[0:2], "big"), int.from_bytes(udp[2:4], "big")
-            port = sport if dport == 443 else dport
+            port = min(sport, dport) if "dtls" in cap.name else (sport if dport == 443 else dport)
             flows.setdefault(port, []).append(udp[8:])
         for datagrams in flows.values():
-            put("quic", b"\xfe".join(datagrams))
+            if "dtls" in cap.name:
+                put("dtls", b"".join(len(d).to_bytes(2, "big") + d for d in datagrams))
+            else:
+                put("quic", b"\xfe".join(datagrams))
 
 
 if __name__ == "__main__":

@@ -252,7 +252,10 @@ fn quic_connections_are_records_like_tcp_ones() {
             .all(|r| r["transport"] == "tcp" && r.get("quic").is_none())
     );
     let table = crate::util::stdout(&crate::util::tlssniff([v1, v2]));
-    assert!(table.contains("Transports: tcp 0, quic 3"), "{table}");
+    assert!(
+        table.contains("Transports: tcp 0, quic 3, dtls 0"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Readiness verdicts on the real fixtures, against an oracle computed from
 //! the jsonl records themselves: a client "will break" exactly when none of
-//! its connections offered a policy-meeting handshake (TLS ≥ 1.2 and a
+//! its connections offered a policy-meeting handshake (TLS ≥ 1.2 or DTLS ≥ 1.2, and a
 //! suite that is not weak), and is "mixed" when some did and some did not.
 
 use std::collections::BTreeMap;
@@ -26,7 +26,8 @@ fn all_fixtures() -> Vec<String> {
 fn offer_meets(r: &Value) -> Option<bool> {
     let ch = r.get("client_hello").filter(|c| !c.is_null())?;
     let max = ch["max_version"].as_str().unwrap_or("");
-    let version_ok = matches!(max, "TLS 1.2" | "TLS 1.3");
+    // DTLS 1.2 and 1.3 are TLS 1.2's and 1.3's (README, DTLS).
+    let version_ok = matches!(max, "TLS 1.2" | "TLS 1.3" | "DTLS 1.2" | "DTLS 1.3");
     let suite_ok = ch["cipher_suites"].as_array().unwrap().iter().any(|s| {
         let s = s.as_str().unwrap_or("");
         let weak = ["3DES", "RC4", "NULL", "EXPORT", "anon", "_DES_", "DES40"];

@@ -3,6 +3,8 @@
 //! - `certificates`: server certificates on real handshakes — facts and
 //!   findings at capture time, the Certificates section, a chain longer
 //!   than the byte cap, hostile names inside a certificate.
+//! - `dtls`: DTLS on real OpenSSL traffic (HelloVerifyRequest, fragments
+//!   over a small MTU, DTLS 1.0's verdict) and hostile variants.
 //! - `evidence`: `-w`/`--write-legacy` write the listed handshakes' packets;
 //!   read again, the file gives the same records, for every `--threads`.
 //! - `explanations`: every outcome and failure reason on real connections
@@ -56,6 +58,7 @@
 mod bad_input;
 mod certificates;
 mod cli;
+mod dtls;
 mod evidence;
 mod explanations;
 mod failures;

@@ -1,5 +1,5 @@
 //! The datagram path (`analysis::quic` over `datagram::quic`): any bytes,
-//! cut into datagrams at 0xff 0xfe markers and sent from alternating sides
+//! cut into datagrams at 0xfe bytes and sent from alternating sides
 //! — no panic; the record, if any, is whole. Seeds are real aioquic
 //! datagrams, so mutations reach the decryption and CRYPTO reassembly.
 #![no_main]

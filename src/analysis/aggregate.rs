@@ -296,8 +296,9 @@ pub struct Totals {
     pub certificate_findings: BTreeMap<Finding, u64>,
     /// Connections per (outermost) tunnel type.
     pub tunnels: BTreeMap<TunnelKind, u64>,
-    /// Connections over QUIC (the rest are over TCP).
+    /// Connections over QUIC and over DTLS (the rest are over TCP).
     pub quic: u64,
+    pub dtls: u64,
 }
 
 /// Connections (or retries) that every total counts but a full table could
@@ -510,6 +511,7 @@ impl Aggregator {
                 *t.tunnels.entry(tunnel.kind).or_default() += 1;
             }
             t.quic += count(rec.quic.is_some());
+            t.dtls += count(rec.dtls.is_some());
             if let Some(c) = &rec.certificate {
                 match &c.leaf {
                     Ok(_) => t.certificates += 1,

@@ -256,6 +256,7 @@ pub fn record(s: &Session, order: u64) -> Result<ConnectionRecord, NoRecord> {
         fiddler: Some(Box::new(info)),
         packets: None,
         quic: None,
+        dtls: None,
     })
 }
 

@@ -489,6 +489,7 @@ impl Handshake {
             fiddler: None,
             packets: None,
             quic: None,
+            dtls: None,
             tunnel: None,
         })
     }

@@ -18,6 +18,7 @@
 pub mod accounting;
 pub mod aggregate;
 pub mod certificate;
+pub mod dtls;
 pub mod fallback;
 pub mod fiddler;
 pub mod handshake;

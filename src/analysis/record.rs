@@ -283,6 +283,8 @@ pub struct ConnectionRecord {
     pub packets: Option<(u64, u64)>,
     /// A QUIC connection: what QUIC said besides TLS.
     pub quic: Option<super::quic::QuicInfo>,
+    /// A DTLS connection: what its records said besides the hellos.
+    pub dtls: Option<super::dtls::DtlsInfo>,
 }
 
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
@@ -328,6 +330,7 @@ pub(crate) fn test_record(order: u64) -> ConnectionRecord {
         fiddler: None,
         packets: None,
         quic: None,
+        dtls: None,
     }
 }
 
@@ -402,9 +405,13 @@ impl ConnectionRecord {
         }
     }
 
-    /// What carried the TLS: `tcp`, or `quic`.
+    /// What carried the TLS: `tcp`, `quic` or `dtls` (over UDP).
     pub fn transport(&self) -> &'static str {
-        if self.quic.is_some() { "quic" } else { "tcp" }
+        match (&self.quic, &self.dtls) {
+            (Some(_), _) => "quic",
+            (None, Some(_)) => "dtls",
+            (None, None) => "tcp",
+        }
     }
 
     /// Where the record came from: `capture` (packets) or `fiddler` (a

@@ -58,7 +58,7 @@ impl TcpFlags {
     pub const RST: TcpFlags = TcpFlags(0x04);
     pub const ACK: TcpFlags = TcpFlags(0x10);
     /// Not a TCP flag: the segment is a UDP datagram for the datagram path
-    /// (QUIC). TCP's own 0x80 (CWR) is never kept.
+    /// (QUIC, DTLS). TCP's own 0x80 (CWR) is never kept.
     pub const DATAGRAM: TcpFlags = TcpFlags(0x80);
 
     pub fn contains(self, other: TcpFlags) -> bool {
@@ -610,7 +610,7 @@ fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Se
             }
             let Some(kind) = tunnel::udp_kind(sport, dport) else {
                 let data = udp.payload();
-                if is_quic_long(data) {
+                if is_quic_long(data) || crate::datagram::dtls::looks_like_dtls(data) {
                     return Ok(Segment {
                         src: Endpoint {
                             ip: src_ip,

@@ -106,7 +106,11 @@ impl Analysis<'_> {
                 rec.client_hello.as_deref(),
                 rec.server_hello.as_deref(),
                 // JA4's first character: the transport.
-                if rec.quic.is_some() { 'q' } else { 't' },
+                match rec.transport() {
+                    "quic" => 'q',
+                    "dtls" => 'd',
+                    _ => 't',
+                },
             )));
         }
         let seen = self.fallback.observe(rec);

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::analysis::dtls::DtlsTracker;
 use crate::analysis::order::Reorder;
 use crate::analysis::quic::QuicTracker;
 use crate::analysis::record::{ConnectionRecord, End};
@@ -26,9 +27,10 @@ enum FlowState {
     },
 }
 
-/// A UDP flow on the datagram path (QUIC).
+/// A UDP flow on the datagram path (QUIC, DTLS).
 enum DatagramState {
     Tracking(Box<QuicTracker>),
+    Dtls(Box<DtlsTracker>),
     /// The handshake is known; later datagrams are dropped at lookup.
     Done,
 }
@@ -154,18 +156,20 @@ impl Worker {
     }
 
     fn end_datagram(&mut self, key: &FlowKey, state: DatagramState, end: End) {
-        if let DatagramState::Tracking(t) = state {
-            let order = t.order();
-            match t.finish(key, end, &mut self.certs) {
-                Some(rec) => self.reorder.complete(rec),
-                None => {
-                    if let Some(o) = order {
-                        self.reorder.abandon(o);
-                    }
+        let (order, rec) = match state {
+            DatagramState::Tracking(t) => (t.order(), t.finish(key, end, &mut self.certs)),
+            DatagramState::Dtls(t) => (t.order(), t.finish(key, end, &mut self.certs)),
+            DatagramState::Done => return,
+        };
+        match rec {
+            Some(rec) => self.reorder.complete(rec),
+            None => {
+                if let Some(o) = order {
+                    self.reorder.abandon(o);
                 }
             }
-            self.completed = true;
         }
+        self.completed = true;
     }
 
     /// A UDP datagram for the datagram path (a QUIC long-header packet).
@@ -180,7 +184,13 @@ impl Worker {
                         self.end_datagram(&key, old, End::Idle);
                     }
                 }
-                let fresh = DatagramState::Tracking(Box::new(QuicTracker::new(max)));
+                // QUIC long headers have the high bit set; DTLS content
+                // types (20 to 23) do not.
+                let fresh = if seg.payload.first().is_some_and(|b| b & 0x80 != 0) {
+                    DatagramState::Tracking(Box::new(QuicTracker::new(max)))
+                } else {
+                    DatagramState::Dtls(Box::new(DtlsTracker::new(max)))
+                };
                 if let Some((old_key, old)) = self.udp.insert(key, fresh, ts) {
                     if matches!(old, DatagramState::Tracking(_)) {
                         self.stats.evicted_handshakes += 1;
@@ -193,22 +203,30 @@ impl Worker {
                 state
             }
         };
-        let DatagramState::Tracking(tracker) = state else {
-            self.stats.after_handshake += 1;
-            return;
+        let (opened, done) = match state {
+            DatagramState::Done => {
+                self.stats.after_handshake += 1;
+                return;
+            }
+            DatagramState::Tracking(tracker) => {
+                let step = tracker.on_datagram(seg.payload, side, ts, index);
+                if let Some(why) = step.skipped {
+                    *self.stats.quic_unread.entry(why).or_default() += 1;
+                }
+                (step.opened, step.done)
+            }
+            DatagramState::Dtls(tracker) => {
+                let step = tracker.on_datagram(seg.payload, side, ts, index);
+                (step.opened, step.done)
+            }
         };
         self.stats.handshake += 1;
-        let step = tracker.on_datagram(seg.payload, side, ts, index);
-        if let Some(order) = step.opened {
+        if let Some(order) = opened {
             self.reorder.open(order, ts);
         }
-        if let Some(why) = step.skipped {
-            *self.stats.quic_unread.entry(why).or_default() += 1;
-        }
-        if step.done {
-            if let DatagramState::Tracking(t) = std::mem::replace(state, DatagramState::Done) {
-                self.end_datagram(&key, DatagramState::Tracking(t), End::Done);
-            }
+        if done {
+            let finished = std::mem::replace(state, DatagramState::Done);
+            self.end_datagram(&key, finished, End::Done);
         }
     }
 

@@ -74,7 +74,7 @@ struct Row<'a> {
     source: Cow<'a, str>,
     server_hello_from: Cow<'a, str>,
     process: Cow<'a, str>,
-    /// `tcp` or `quic`, and the QUIC version.
+    /// `tcp`, `quic` or `dtls`, and the QUIC version.
     transport: Cow<'a, str>,
     quic_version: Cow<'a, str>,
 }

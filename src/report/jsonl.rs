@@ -247,6 +247,8 @@ struct RecordJson<'a> {
     transport: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     quic: Option<QuicJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dtls: Option<DtlsJson>,
     /// Fiddler: whose handshake the server side describes — `server`, or
     /// `fiddler upstream` (decrypting: Fiddler's own connection).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,6 +266,17 @@ struct QuicJson {
     undecryptable_initials: u16,
     server_handshake_packets: u16,
     client_handshake_packets: u16,
+}
+
+/// A DTLS connection's record-layer facts.
+#[derive(Serialize)]
+struct DtlsJson {
+    record_version: Option<Version>,
+    hello_verify_request: bool,
+    reassembled_messages: u16,
+    repeated_fragments: u16,
+    refused_fragments: u16,
+    broken_datagrams: u16,
 }
 
 /// Fiddler's own connection to the server, when it was decrypting.
@@ -421,6 +434,14 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
             undecryptable_initials: q.undecryptable,
             server_handshake_packets: q.server_handshake_packets,
             client_handshake_packets: q.client_handshake_packets,
+        }),
+        dtls: rec.dtls.map(|d| DtlsJson {
+            record_version: d.record_version,
+            hello_verify_request: d.hello_verify_request,
+            reassembled_messages: d.reassembled,
+            repeated_fragments: d.repeated,
+            refused_fragments: d.refused,
+            broken_datagrams: d.broken_datagrams,
         }),
         server_hello_from: rec
             .fiddler

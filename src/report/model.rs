@@ -368,6 +368,9 @@ pub struct TotalsModel {
     /// Connections over QUIC (the others over TCP).
     #[serde(skip_serializing_if = "is_zero")]
     pub quic_connections: u64,
+    /// Connections over DTLS.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dtls_connections: u64,
     pub unlisted: UnlistedModel,
 }
 
@@ -1267,6 +1270,7 @@ impl<'a> Model<'a> {
                 downgrade_sentinels: t.downgrade_sentinels,
                 tunnels: Counts(t.tunnels.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
                 quic_connections: t.quic,
+                dtls_connections: t.dtls,
                 unlisted: s.unlisted.into(),
             },
             clients,
@@ -1325,9 +1329,9 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Connections over QUIC.
-    pub fn transports_quic(&self) -> u64 {
-        self.totals.quic_connections
+    /// Connections over QUIC, and over DTLS.
+    pub fn transports_udp(&self) -> (u64, u64) {
+        (self.totals.quic_connections, self.totals.dtls_connections)
     }
 
     /// Names the fingerprints the user has labels for (`--fingerprints`):

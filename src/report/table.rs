@@ -400,9 +400,13 @@ impl<W: Write> Table<W> {
             let _ = write!(o, " ({})", parts.join(", "));
         }
         o.push('\n');
-        let quic = m.transports_quic();
-        if quic > 0 {
-            let _ = write!(o, "Transports: tcp {}, quic {quic}", m.connections - quic);
+        let (quic, dtls) = m.transports_udp();
+        if quic + dtls > 0 {
+            let _ = write!(
+                o,
+                "Transports: tcp {}, quic {quic}, dtls {dtls}",
+                m.connections - quic - dtls
+            );
             if !c.quic_unread.is_empty() {
                 let parts: Vec<String> = c
                     .quic_unread

@@ -20,6 +20,14 @@ impl Version {
     pub const TLS11: Version = Version(0x0302);
     pub const TLS12: Version = Version(0x0303);
     pub const TLS13: Version = Version(0x0304);
+    /// DTLS versions count down (RFC 6347 §4.1: 1's complement of the TLS
+    /// version they follow): DTLS 1.0 is TLS 1.1's, 1.2 is TLS 1.2's, 1.3
+    /// TLS 1.3's (RFC 9147).
+    pub const DTLS10: Version = Version(0xfeff);
+    pub const DTLS12: Version = Version(0xfefd);
+    pub const DTLS13: Version = Version(0xfefc);
+    /// OpenSSL's DTLS before RFC 4347 (0.9.8 and earlier).
+    pub const DTLS_OPENSSL_PRE: Version = Version(0x0100);
     /// Where per-client and per-server tables count every version without
     /// a name (drafts, GREASE, garbage), so that a hostile peer cannot make
     /// a row grow with each value. 0xffff itself is no version.
@@ -44,6 +52,10 @@ impl Version {
             Version::TLS11 => "TLS 1.1",
             Version::TLS12 => "TLS 1.2",
             Version::TLS13 => "TLS 1.3",
+            Version::DTLS10 => "DTLS 1.0",
+            Version::DTLS12 => "DTLS 1.2",
+            Version::DTLS13 => "DTLS 1.3",
+            Version::DTLS_OPENSSL_PRE => "DTLS 0x0100",
             Version::OTHER => "other",
             _ => return None,
         })
@@ -63,6 +75,12 @@ impl Version {
     /// Values that are no version at all (GREASE, garbage) rank lowest.
     fn rank(self) -> u32 {
         match self.0 {
+            // DTLS ranks with the TLS version it is built on; OpenSSL's
+            // pre-RFC DTLS with TLS 1.0 (legacy either way).
+            0x0100 => 3,
+            0xfeff => 4,
+            0xfefd => 5,
+            0xfefc => 11,
             0x0002 => 1,
             0x0300..=0x0303 => 2 + u32::from(self.0 & 0xff),
             _ if self.is_tls13_draft() => 6,
@@ -184,6 +202,20 @@ mod tests {
         assert_eq!(Version::parse("ssl3"), Some(Version::SSL3));
         assert_eq!(Version::parse("0x0302"), Some(Version::TLS11));
         assert_eq!(Version::parse("1.4"), None);
+    }
+
+    #[test]
+    fn dtls_versions_rank_with_the_tls_they_follow() {
+        assert!(Version::DTLS10.is_legacy() && Version::DTLS_OPENSSL_PRE.is_legacy());
+        assert!(!Version::DTLS12.is_legacy() && !Version::DTLS13.is_legacy());
+        assert!(Version::DTLS12 >= Version::TLS12 && Version::DTLS10 < Version::TLS12);
+        assert!(Version::DTLS13 > Version::DTLS12 && Version::DTLS13 >= Version::TLS13);
+        assert_eq!(Version::DTLS10.to_string(), "DTLS 1.0");
+        assert_eq!(Version::DTLS_OPENSSL_PRE.to_string(), "DTLS 0x0100");
+        assert_eq!(
+            max_known([Version::DTLS12, Version::DTLS13]),
+            Some(Version::DTLS13)
+        );
     }
 
     #[test]
