@@ -73,10 +73,7 @@ impl DtlsTracker {
 
     pub fn on_datagram(&mut self, data: &[u8], side: Side, ts: Timestamp, index: u64) -> DtlsStep {
         let had_order = self.handshake.order().is_some();
-        self.packets = Some(
-            self.packets
-                .map_or((index, index), |(first, _)| (first, index)),
-        );
+        super::record::widen_span(&mut self.packets, index);
         for rec in records(data) {
             let Ok(rec) = rec else {
                 self.info.broken_datagrams = self.info.broken_datagrams.saturating_add(1);

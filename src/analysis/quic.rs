@@ -163,10 +163,7 @@ impl QuicTracker {
     /// packets).
     pub fn on_datagram(&mut self, data: &[u8], side: Side, ts: Timestamp, index: u64) -> QuicStep {
         let had_order = self.handshake.order().is_some();
-        self.packets = Some(
-            self.packets
-                .map_or((index, index), |(first, _)| (first, index)),
-        );
+        super::record::widen_span(&mut self.packets, index);
         let mut step = QuicStep::default();
         let mut rest = data;
         // Short-header packets (1-RTT) and padding end the long ones.

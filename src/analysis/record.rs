@@ -287,6 +287,12 @@ pub struct ConnectionRecord {
     pub dtls: Option<super::dtls::DtlsInfo>,
 }
 
+/// Takes packet `index` into a connection's span of capture positions
+/// (first, last): what `-w` writes again.
+pub fn widen_span(span: &mut Option<(u64, u64)>, index: u64) {
+    *span = Some(span.map_or((index, index), |(first, _)| (first, index)));
+}
+
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
 /// ClientHello at second `order`, unanswered (for tests).
 #[cfg(test)]

@@ -209,10 +209,7 @@ impl TcpTracker {
     ) -> Step {
         let had_order = self.handshake.order().is_some();
         self.sent[side.index()] = true;
-        self.packets = Some(
-            self.packets
-                .map_or((index, index), |(first, _)| (first, index)),
-        );
+        super::record::widen_span(&mut self.packets, index);
         if self.tunnel.is_none() {
             self.tunnel = tunnel.map(|t| (side, *t));
         }
