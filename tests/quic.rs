@@ -299,3 +299,39 @@ fn ten_thousand_initials_that_do_not_decrypt_are_counted_and_bounded() {
     );
     assert!(s["capture"]["evicted_flows"].as_u64().unwrap() >= 9_000);
 }
+
+#[test]
+fn a_new_connection_on_a_reused_client_port_is_its_own_record() {
+    // The second connection of quic-v1.pcap moved onto the first one's
+    // client port: two handshakes on one 4-tuple, told apart by the new
+    // client Initial's connection id.
+    let (_, recs, _) = read_pcap(&fixture("quic-v1.pcap"));
+    let ports: Vec<u16> = {
+        let mut p: Vec<u16> = datagrams("quic-v1.pcap").iter().map(|d| d.0).collect();
+        p.dedup();
+        p
+    };
+    let (first, second) = (ports[0], ports[1]);
+    let moved: Vec<crate::util::Rec> = recs
+        .iter()
+        .map(|r| {
+            let mut data = r.data.clone();
+            for at in [34, 36] {
+                if data.len() > at + 2 && u16::from_be_bytes([data[at], data[at + 1]]) == second {
+                    data[at..at + 2].copy_from_slice(&first.to_be_bytes());
+                }
+            }
+            crate::util::Rec { data, ..r.clone() }
+        })
+        .collect();
+    let dir = crate::util::tempdir("quic-reuse");
+    let path = dir.join("reuse.pcap");
+    std::fs::write(&path, crate::util::pcap_bytes(1, &moved)).unwrap();
+    let got = jsonl_of(&[path.to_str().unwrap()]);
+    assert_eq!(got.len(), 2);
+    assert!(
+        got.iter()
+            .all(|r| r["client"]["port"] == first && r["outcome"] == "established")
+    );
+    assert_eq!(got[1]["client_hello"]["sni"], "quic-big.fixtures.test");
+}

@@ -122,6 +122,10 @@ pub struct QuicTracker {
     client: Option<Side>,
     /// The connection id the Initial keys come from.
     client_dcid: Vec<u8>,
+    /// Every connection id this connection's Initials used (the client's
+    /// first DCID, a Retry's, the server's own): a client Initial to
+    /// another one on the same addresses is a new connection.
+    ids: Vec<Vec<u8>>,
     streams: [CryptoStream; 2],
     max_bytes: usize,
     /// Capture positions of the first and last datagram.
@@ -148,6 +152,7 @@ impl QuicTracker {
             info: QuicInfo::default(),
             client: None,
             client_dcid: Vec::new(),
+            ids: Vec::new(),
             streams: [CryptoStream::default(), CryptoStream::default()],
             max_bytes: max_handshake_bytes,
             packets: None,
@@ -157,6 +162,12 @@ impl QuicTracker {
 
     pub fn order(&self) -> Option<u64> {
         self.handshake.order()
+    }
+
+    /// The client's side and the connection ids its Initials used, kept
+    /// once the handshake is known (see [`starts_another`]).
+    pub fn identity(&self) -> (Option<Side>, Vec<Vec<u8>>) {
+        (self.client, self.ids.clone())
     }
 
     /// One UDP datagram from `side` (it may hold several coalesced
@@ -214,6 +225,10 @@ impl QuicTracker {
                 PacketType::Initial => {
                     if from_client && self.client_dcid.is_empty() {
                         self.client_dcid = h.dcid.to_vec();
+                    }
+                    let id = if from_client { h.dcid } else { h.scid };
+                    if self.ids.len() < 8 && !self.ids.iter().any(|i| i == id) {
+                        self.ids.push(id.to_vec());
                     }
                     if from_client {
                         self.info.version = Some(h.version);
@@ -320,6 +335,19 @@ impl QuicTracker {
         rec.quic = Some(info);
         Some(rec)
     }
+}
+
+/// Does this datagram from `side` start a new connection on the addresses
+/// of a finished one (the client's ephemeral port reused): a client
+/// Initial to a connection id the finished one never used?
+pub fn starts_another(data: &[u8], side: Side, client: Option<Side>, ids: &[Vec<u8>]) -> bool {
+    let Ok((h, _)) = long_header(data) else {
+        return false;
+    };
+    h.kind == PacketType::Initial
+        && h.version.is_known()
+        && client == Some(side)
+        && !ids.iter().any(|i| i == h.dcid)
 }
 
 #[cfg(test)]

@@ -32,7 +32,11 @@ enum DatagramState {
     Tracking(Box<QuicTracker>),
     Dtls(Box<DtlsTracker>),
     /// The handshake is known; later datagrams are dropped at lookup.
-    Done,
+    /// A QUIC connection's client side and connection ids stay, so that a
+    /// new connection on the same addresses is told apart.
+    Done {
+        quic: Option<(Option<crate::flow::Side>, Vec<Vec<u8>>)>,
+    },
 }
 
 /// What a worker did with the packets it was given.
@@ -159,7 +163,7 @@ impl Worker {
         let (order, rec) = match state {
             DatagramState::Tracking(t) => (t.order(), t.finish(key, end, &mut self.certs)),
             DatagramState::Dtls(t) => (t.order(), t.finish(key, end, &mut self.certs)),
-            DatagramState::Done => return,
+            DatagramState::Done { .. } => return,
         };
         match rec {
             Some(rec) => self.reorder.complete(rec),
@@ -203,8 +207,16 @@ impl Worker {
                 state
             }
         };
+        if let DatagramState::Done {
+            quic: Some((client, ids)),
+        } = &*state
+        {
+            if crate::analysis::quic::starts_another(seg.payload, side, *client, ids) {
+                *state = DatagramState::Tracking(Box::new(QuicTracker::new(max)));
+            }
+        }
         let (opened, done) = match state {
-            DatagramState::Done => {
+            DatagramState::Done { .. } => {
                 self.stats.after_handshake += 1;
                 return;
             }
@@ -225,7 +237,11 @@ impl Worker {
             self.reorder.open(order, ts);
         }
         if done {
-            let finished = std::mem::replace(state, DatagramState::Done);
+            let quic = match &*state {
+                DatagramState::Tracking(t) => Some(t.identity()),
+                _ => None,
+            };
+            let finished = std::mem::replace(state, DatagramState::Done { quic });
             self.end_datagram(&key, finished, End::Done);
         }
     }
