@@ -150,13 +150,7 @@ impl DtlsTracker {
             info.refused = info.refused.saturating_add(d.refused);
         }
         let mut rec = self.handshake.finish(
-            Ending {
-                endpoints: [key.lo, key.hi],
-                end,
-                reset_by: None,
-                cut_by_snaplen: false,
-                lost_bytes: info.refused > 0,
-            },
+            Ending::datagram([key.lo, key.hi], end, info.refused > 0),
             certs,
         )?;
         rec.packets = self.packets;

@@ -61,6 +61,20 @@ pub struct Ending {
     pub lost_bytes: bool,
 }
 
+impl Ending {
+    /// A connection over UDP ends: no resets, no snaplen cuts of a stream;
+    /// `lost_bytes` when its handshake bytes could not all be kept.
+    pub fn datagram(endpoints: [Endpoint; 2], end: End, lost_bytes: bool) -> Ending {
+        Ending {
+            endpoints,
+            end,
+            reset_by: None,
+            cut_by_snaplen: false,
+            lost_bytes,
+        }
+    }
+}
+
 /// An encrypted TLS 1.3 record of this length holds a lone alert: two bytes,
 /// the content type and a 16-byte AEAD tag (8 for the CCM_8 suites). A
 /// Finished is at least 4 + 32 + 1 + 8 bytes.

@@ -322,13 +322,7 @@ impl QuicTracker {
     ) -> Option<ConnectionRecord> {
         let info = self.info;
         let mut rec = self.handshake.finish(
-            Ending {
-                endpoints: [key.lo, key.hi],
-                end,
-                reset_by: None,
-                cut_by_snaplen: false,
-                lost_bytes: self.streams.iter().any(|s| s.over),
-            },
+            Ending::datagram([key.lo, key.hi], end, self.streams.iter().any(|s| s.over)),
             certs,
         )?;
         rec.packets = self.packets;
