@@ -60,9 +60,12 @@ def from_fields(lines):
             continue
         p = "dtls." if dtls else "tls."
         types = row[p + "handshake.type"].split(",")
-        c = conns.setdefault(row["udp.stream"], {})
+        # inside a tunnel tshark lists every layer's field, outermost
+        # first: the connection is the innermost
+        inner = lambda f: row[f].split(",")[-1]
+        c = conns.setdefault(inner("udp.stream"), {})
         if "1" in types and "client" not in c:
-            c["client"] = (row["ip.src"] or row["ipv6.src"], int(row["udp.srcport"]))
+            c["client"] = (inner("ip.src") or inner("ipv6.src"), int(inner("udp.srcport")))
             c["quic"] = None if dtls else quic_name(row["quic.version"].split(",")[0])
             c["transport"] = "dtls" if dtls else "quic"
             c["sni"] = row[p + "handshake.extensions_server_name"] or None
