@@ -34,6 +34,9 @@ fn dtls_connections_are_records_with_their_cookie_exchange_and_fragments() {
     }
     assert_eq!(d12["version"], "DTLS 1.2");
     assert_eq!(d12["client_hello"]["sni"], "dtls12.fixtures.test");
+    // The server's certificate, from a message in several fragments.
+    assert_eq!(d12["certificate"]["subject"], "CN=fixtures.test");
+    assert_eq!(d10["certificate"]["subject"], "CN=fixtures.test");
     assert_eq!(d12["readiness"], "meets");
     assert!(
         d12["dtls"]["reassembled_messages"].as_u64().unwrap() > 0,
@@ -95,5 +98,60 @@ fn fragments_past_their_message_and_broken_records_are_refused_not_read() {
             );
             assert_ne!(r["outcome"], "established", "{name}");
         }
+    }
+}
+
+#[test]
+fn gnutls_dtls_and_quic_inside_vxlan_keep_their_tunnel_and_a_lost_cookie_is_named() {
+    let path = fixture("dtls-gnutls-vxlan.pcap");
+    let recs = records(&path, "1");
+    let sni = |r: &Value| r["client_hello"]["sni"].as_str().unwrap().to_owned();
+    let names: Vec<String> = recs.iter().map(sni).collect();
+    assert_eq!(
+        names,
+        [
+            "dtls12.gnutls.fixtures.test",
+            "dtls09.gnutls.fixtures.test",
+            "cookie.dtls09.gnutls.fixtures.test",
+            "quic.vxlan.fixtures.test"
+        ]
+    );
+    for r in &recs {
+        assert_eq!(r["tunnel"]["type"], "vxlan", "{r}");
+        assert_eq!(r["tunnel"]["id"], 6600);
+        assert_eq!(r["tunnel"]["outer_client"], "10.66.66.2");
+        assert_eq!(r["client"]["ip"], "10.67.66.2", "the inner addresses");
+    }
+    let (d12, d09, cookie, quic) = (&recs[0], &recs[1], &recs[2], &recs[3]);
+    assert_eq!(d12["version"], "DTLS 1.2");
+    assert_eq!(d12["outcome"], "established");
+    assert_eq!(d12["client_hellos"], 2, "GnuTLS asks for a cookie too");
+    assert!(
+        d12["dtls"]["reassembled_messages"].as_u64().unwrap() > 0,
+        "300-byte MTU"
+    );
+    assert_eq!(d12["certificate"]["subject"], "CN=fixtures.test");
+    assert_eq!(d09["certificate"]["subject"], "CN=fixtures.test");
+    assert!(cookie.get("certificate").is_none_or(|c| c.is_null()));
+    assert_eq!(d09["version"], "DTLS 0x0100");
+    assert_eq!(d09["outcome"], "established");
+    assert_eq!(d09["readiness"], "client_cannot");
+    // The DTLS 0.9 client ignores the server's HelloVerifyRequest: the
+    // server answered, so not "no response"; the reason says what happened.
+    assert_eq!(cookie["outcome"], "incomplete");
+    assert_eq!(cookie["client_hellos"], 1);
+    assert!(cookie["dtls"]["repeated_fragments"].as_u64().unwrap() > 0);
+    assert!(
+        cookie["reason"]
+            .as_str()
+            .unwrap()
+            .contains("HelloVerifyRequest"),
+        "{}",
+        cookie["reason"]
+    );
+    assert_eq!(quic["transport"], "quic");
+    assert_eq!(quic["outcome"], "established");
+    for t in ["2", "3"] {
+        assert_eq!(records(&path, t), recs, "--threads {t}");
     }
 }

@@ -335,3 +335,73 @@ fn a_new_connection_on_a_reused_client_port_is_its_own_record() {
     );
     assert_eq!(got[1]["client_hello"]["sni"], "quic-big.fixtures.test");
 }
+
+#[test]
+fn one_rtt_packets_belong_to_their_connection_and_rows_show_the_transport() {
+    let v1 = fixture("quic-v1.pcap");
+    let tcp = fixture("tls13.pcap");
+    let (v1, tcp) = (v1.to_str().unwrap(), tcp.to_str().unwrap());
+    let o = crate::util::tlssniff(["--format", "summary-json", v1]);
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Every packet of the capture is QUIC: the short-header (1-RTT) ones
+    // after the handshake are its connections', not skipped UDP.
+    assert_eq!(
+        s["capture"]["skipped"],
+        serde_json::json!({}),
+        "{}",
+        s["capture"]
+    );
+    assert!(s["capture"]["after_handshake_segments"].as_u64().unwrap() > 0);
+    // A client seen only over QUIC is TLS 1.3-capable: ready.
+    let client = &s["clients"][0];
+    assert_eq!(
+        client["transports"],
+        serde_json::json!({"tcp": 0, "quic": 2, "dtls": 0})
+    );
+    assert_eq!(client["readiness"]["verdict"], "ready");
+    assert_eq!(s["servers"][0]["transports"]["quic"], 2);
+
+    // Short headers of no followed flow are UDP that was neither.
+    let (_, recs, _) = read_pcap(&fixture("quic-v1.pcap"));
+    let short: Vec<_> = recs
+        .iter()
+        .filter(|r| r.data.get(42).is_some_and(|b| b & 0x80 == 0))
+        .cloned()
+        .collect();
+    assert!(!short.is_empty());
+    let dir = crate::util::tempdir("quic-short");
+    let path = dir.join("short.pcap");
+    std::fs::write(&path, crate::util::pcap_bytes(1, &short)).unwrap();
+    let path = path.to_str().unwrap();
+    let o = crate::util::tlssniff(["--format", "summary-json", path]);
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["connections"], 0);
+    assert_eq!(
+        s["capture"]["skipped"]["UDP (not QUIC or DTLS)"],
+        short.len(),
+        "{}",
+        s["capture"]
+    );
+
+    // The table names each row's transports once any came over UDP, and
+    // the header counts the UDP that was neither.
+    let table = crate::util::stdout(&crate::util::tlssniff([v1, tcp, path]));
+    assert!(table.contains("VIA"), "{table}");
+    assert!(
+        table.contains(&format!(
+            "UDP packets neither QUIC nor DTLS: {}",
+            short.len()
+        )),
+        "{table}"
+    );
+    let quic_row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("10.66.63.2 "))
+        .expect("the QUIC client's row");
+    assert!(quic_row.contains("quic×2"), "{quic_row}");
+    let tcp_only = crate::util::stdout(&crate::util::tlssniff([tcp]));
+    assert!(
+        !tcp_only.contains("VIA"),
+        "no column without UDP: {tcp_only}"
+    );
+}

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         let (d, next) = tail.split_at(len);
         rest = next;
         i += 1;
-        let step = t.on_datagram(d, side, Timestamp::from_parts(i, 0), i);
+        let step = t.on_datagram(d, None, side, Timestamp::from_parts(i, 0), i);
         if step.done {
             break;
         }

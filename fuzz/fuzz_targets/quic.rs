@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let mut t = QuicTracker::new(65_536);
     let mut side = Side::Lo;
     for (i, d) in data.split(|b| *b == 0xfe).enumerate() {
-        let step = t.on_datagram(d, side, Timestamp::from_parts(i as u64, 0), i as u64 + 1);
+        let step = t.on_datagram(d, None, side, Timestamp::from_parts(i as u64, 0), i as u64 + 1);
         if step.done {
             break;
         }

@@ -135,6 +135,7 @@ impl Seen {
 pub struct ClientStats {
     /// Connections, and the first and last ClientHello.
     pub seen: Seen,
+    pub transports: Transports,
     /// Negotiated versions (`None`: no ServerHello).
     pub versions: VersionMix,
     /// Highest version offered per connection.
@@ -153,9 +154,35 @@ pub struct ClientStats {
     pub held_back_by: BTreeMap<Endpoint, u64>,
 }
 
+/// Connections by transport (`ConnectionRecord::transport`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Transports {
+    pub tcp: u64,
+    pub quic: u64,
+    pub dtls: u64,
+}
+
+impl Transports {
+    fn add(&mut self, rec: &ConnectionRecord) {
+        match rec.transport() {
+            "quic" => self.quic += 1,
+            "dtls" => self.dtls += 1,
+            _ => self.tcp += 1,
+        }
+    }
+
+    /// Counted transports in schema order, with connections.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [("tcp", self.tcp), ("quic", self.quic), ("dtls", self.dtls)]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ServerStats {
     pub seen: Seen,
+    pub transports: Transports,
     pub versions: VersionMix,
     pub uses_3des: u64,
     pub failed: u64,
@@ -551,6 +578,7 @@ impl Aggregator {
         }
         self.clients.record(rec.client.ip, |c| {
             c.seen.add(rec.ts);
+            c.transports.add(rec);
             *c.versions.entry(row_version).or_default() += 1;
             *c.max_offered.entry(row_offered).or_default() += 1;
             c.offers_3des += count(offers_3des);
@@ -569,6 +597,7 @@ impl Aggregator {
         });
         self.servers.record(rec.server, |s| {
             s.seen.add(rec.ts);
+            s.transports.add(rec);
             *s.versions.entry(row_version).or_default() += 1;
             s.uses_3des += count(uses_3des);
             s.failed += count(failed);

@@ -12,14 +12,15 @@
 //! same rules as TLS's. Certificates are not read from DTLS yet.
 
 use super::handshake::{Ending, Handshake};
-use super::record::{ConnectionRecord, End};
+use super::record::{ConnectionRecord, End, Outcome, TunnelSeen};
 use crate::datagram::dtls::{
-    ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, HELLO_VERIFY_REQUEST, Reassembly,
-    client_hello_as_tls, fragments, records,
+    ALERT, APPLICATION_DATA, CERTIFICATE, CHANGE_CIPHER_SPEC, HANDSHAKE, HELLO_VERIFY_REQUEST,
+    Reassembly, client_hello_as_tls, fragments, records,
 };
+use crate::decode::tunnel::Tunnel;
 use crate::flow::{FlowKey, Side};
 use crate::time::Timestamp;
-use crate::tls::certificate::LeafCache;
+use crate::tls::certificate::{ChainReader, LeafCache};
 use crate::tls::event::Event;
 use crate::tls::hello::{parse_client_hello, parse_server_hello};
 use crate::tls::version::Version;
@@ -47,6 +48,7 @@ pub struct DtlsTracker {
     dirs: [Reassembly; 2],
     max_bytes: usize,
     packets: Option<(u64, u64)>,
+    tunnel: TunnelSeen,
 }
 
 /// What one datagram changed.
@@ -64,6 +66,7 @@ impl DtlsTracker {
             dirs: [Reassembly::default(), Reassembly::default()],
             max_bytes: max_handshake_bytes,
             packets: None,
+            tunnel: TunnelSeen::default(),
         }
     }
 
@@ -71,9 +74,17 @@ impl DtlsTracker {
         self.handshake.order()
     }
 
-    pub fn on_datagram(&mut self, data: &[u8], side: Side, ts: Timestamp, index: u64) -> DtlsStep {
+    pub fn on_datagram(
+        &mut self,
+        data: &[u8],
+        tunnel: Option<&Tunnel>,
+        side: Side,
+        ts: Timestamp,
+        index: u64,
+    ) -> DtlsStep {
         let had_order = self.handshake.order().is_some();
         super::record::widen_span(&mut self.packets, index);
+        self.tunnel.note(side, tunnel);
         for rec in records(data) {
             let Ok(rec) = rec else {
                 self.info.broken_datagrams = self.info.broken_datagrams.saturating_add(1);
@@ -107,6 +118,15 @@ impl DtlsTracker {
                                 }
                             }
                             HELLO_VERIFY_REQUEST => self.info.hello_verify_request = true,
+                            CERTIFICATE => {
+                                apply(&mut self.handshake, Event::Handshake(CERTIFICATE));
+                                // A whole message: the same reader TCP's
+                                // streamed chains go through.
+                                let mut chain = ChainReader::new(self.max_bytes);
+                                chain.push(&body);
+                                let chain = Box::new(chain.finish(false));
+                                apply(&mut self.handshake, Event::Certificate(chain));
+                            }
                             other => apply(&mut self.handshake, Event::Handshake(other)),
                         }
                     }
@@ -149,11 +169,19 @@ impl DtlsTracker {
             info.repeated = info.repeated.saturating_add(d.repeated);
             info.refused = info.refused.saturating_add(d.refused);
         }
+        let client = self.handshake.client_side().unwrap_or(Side::Lo);
         let mut rec = self.handshake.finish(
             Ending::datagram([key.lo, key.hi], end, info.refused > 0),
             certs,
         )?;
+        // The server answered, with a HelloVerifyRequest: not "no response"
+        // even when no ClientHello returned its cookie.
+        if rec.outcome == Outcome::NoResponse && info.hello_verify_request && rec.client_hellos < 2
+        {
+            rec.outcome = Outcome::Incomplete;
+        }
         rec.packets = self.packets;
+        rec.tunnel = self.tunnel.for_client(client);
         rec.dtls = Some(info);
         Some(rec)
     }

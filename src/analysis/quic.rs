@@ -17,10 +17,11 @@
 use std::collections::BTreeMap;
 
 use super::handshake::{Ending, Handshake};
-use super::record::{ConnectionRecord, End};
+use super::record::{ConnectionRecord, End, TunnelSeen};
 use crate::datagram::quic::{
     InitialKeys, PacketType, QuicSkip, QuicVersion, initial_frames, long_header,
 };
+use crate::decode::tunnel::Tunnel;
 use crate::flow::{FlowKey, Side};
 use crate::time::Timestamp;
 use crate::tls::certificate::LeafCache;
@@ -132,6 +133,7 @@ pub struct QuicTracker {
     packets: Option<(u64, u64)>,
     /// Both hellos are known and the client answered the server's flight.
     done: bool,
+    tunnel: TunnelSeen,
 }
 
 /// What one datagram changed.
@@ -156,6 +158,7 @@ impl QuicTracker {
             streams: [CryptoStream::default(), CryptoStream::default()],
             max_bytes: max_handshake_bytes,
             packets: None,
+            tunnel: TunnelSeen::default(),
             done: false,
         }
     }
@@ -172,9 +175,17 @@ impl QuicTracker {
 
     /// One UDP datagram from `side` (it may hold several coalesced
     /// packets).
-    pub fn on_datagram(&mut self, data: &[u8], side: Side, ts: Timestamp, index: u64) -> QuicStep {
+    pub fn on_datagram(
+        &mut self,
+        data: &[u8],
+        tunnel: Option<&Tunnel>,
+        side: Side,
+        ts: Timestamp,
+        index: u64,
+    ) -> QuicStep {
         let had_order = self.handshake.order().is_some();
         super::record::widen_span(&mut self.packets, index);
+        self.tunnel.note(side, tunnel);
         let mut step = QuicStep::default();
         let mut rest = data;
         // Short-header packets (1-RTT) and padding end the long ones.
@@ -321,11 +332,13 @@ impl QuicTracker {
         certs: &mut LeafCache,
     ) -> Option<ConnectionRecord> {
         let info = self.info;
+        let client = self.handshake.client_side().unwrap_or(Side::Lo);
         let mut rec = self.handshake.finish(
             Ending::datagram([key.lo, key.hi], end, self.streams.iter().any(|s| s.over)),
             certs,
         )?;
         rec.packets = self.packets;
+        rec.tunnel = self.tunnel.for_client(client);
         rec.quic = Some(info);
         Some(rec)
     }

@@ -130,6 +130,9 @@ pub enum Incomplete {
     /// Fiddler's session describes no ServerHello although the server sent
     /// bytes into the tunnel (an alert leaves no text in Fiddler).
     NoServerHelloLogged,
+    /// DTLS: the server asked for a cookie (HelloVerifyRequest) and no
+    /// ClientHello answered it.
+    CookieNotReturned,
     Other,
 }
 
@@ -213,6 +216,11 @@ impl FailureReason {
                 Incomplete::NoClientHello
             } else if rec.fiddler.is_some() && rec.server_hello.is_none() {
                 Incomplete::NoServerHelloLogged
+            } else if rec.server_hello.is_none()
+                && rec.client_hellos < 2
+                && rec.dtls.as_ref().is_some_and(|d| d.hello_verify_request)
+            {
+                Incomplete::CookieNotReturned
             } else if rec.end == End::Evicted {
                 Incomplete::Evicted
             } else if rec.unreadable {
@@ -293,6 +301,9 @@ impl FailureReason {
                 Incomplete::NoServerHelloLogged => "incomplete: the server answered, but Fiddler \
                     described no ServerHello (a server alert leaves no text in Fiddler: often a \
                     refused version or cipher)"
+                    .into(),
+                Incomplete::CookieNotReturned => "incomplete: the server asked for a cookie \
+                    (DTLS HelloVerifyRequest) and the client repeated its ClientHello without it"
                     .into(),
                 Incomplete::Other => "incomplete".into(),
             },

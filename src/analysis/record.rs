@@ -293,6 +293,26 @@ pub fn widen_span(span: &mut Option<(u64, u64)>, index: u64) {
     *span = Some(span.map_or((index, index), |(first, _)| (first, index)));
 }
 
+/// The tunnel a connection's first tunnelled packet came in, and who sent
+/// that packet.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TunnelSeen(Option<(crate::flow::Side, Tunnel)>);
+
+impl TunnelSeen {
+    /// A packet from `side`, inside `tunnel` if it came in one.
+    pub fn note(&mut self, side: crate::flow::Side, tunnel: Option<&Tunnel>) {
+        if self.0.is_none() {
+            self.0 = tunnel.map(|t| (side, *t));
+        }
+    }
+
+    /// The tunnel with its outer addresses as `client` sends.
+    pub fn for_client(self, client: crate::flow::Side) -> Option<Tunnel> {
+        self.0
+            .map(|(side, t)| if side == client { t } else { t.reversed() })
+    }
+}
+
 /// A record of a connection from 10.66.0.2 to 10.66.0.1:443 with an empty
 /// ClientHello at second `order`, unanswered (for tests).
 #[cfg(test)]

@@ -21,7 +21,7 @@
 //! NULL-encryption suite to its end (its alerts stay readable).
 
 use super::handshake::{Ending, Handshake};
-use super::record::{ConnectionRecord, End, Outcome};
+use super::record::{ConnectionRecord, End, Outcome, TunnelSeen};
 use super::tds::{ALPN_TDS8, Login, LoginWatch, TdsInfo};
 use crate::decode::tunnel::Tunnel;
 use crate::decode::{Segment, TcpFlags};
@@ -127,8 +127,7 @@ pub struct TcpTracker {
     /// Some segment came from this side.
     sent: [bool; 2],
     login: LoginWatch,
-    /// The tunnel the first tunnelled segment came in, and its sender.
-    tunnel: Option<(Side, Tunnel)>,
+    tunnel: TunnelSeen,
     /// Capture positions of the first and the last segment followed.
     packets: Option<(u64, u64)>,
 }
@@ -158,7 +157,7 @@ impl TcpTracker {
             tds_clear: [false; 2],
             sent: [false; 2],
             login: LoginWatch::default(),
-            tunnel: None,
+            tunnel: TunnelSeen::default(),
             packets: None,
         }
     }
@@ -210,9 +209,7 @@ impl TcpTracker {
         let had_order = self.handshake.order().is_some();
         self.sent[side.index()] = true;
         super::record::widen_span(&mut self.packets, index);
-        if self.tunnel.is_none() {
-            self.tunnel = tunnel.map(|t| (side, *t));
-        }
+        self.tunnel.note(side, tunnel);
         let flags = seg.flags;
         if flags.contains(TcpFlags::SYN) {
             self.handshake.set_client(if flags.contains(TcpFlags::ACK) {
@@ -373,9 +370,7 @@ impl TcpTracker {
         }
         rec.packets = self.packets;
         // Its outer addresses as the client sends: (client side, server side).
-        rec.tunnel = self
-            .tunnel
-            .map(|(side, t)| if side == client { t } else { t.reversed() });
+        rec.tunnel = self.tunnel.for_client(client);
         if tds || strict {
             let mut info = TdsInfo::of(client_tds.as_ref(), server_tds.as_ref(), &login);
             info.strict = strict && !tds;

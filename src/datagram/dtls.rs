@@ -18,6 +18,8 @@ pub const HANDSHAKE: u8 = 22;
 pub const APPLICATION_DATA: u8 = 23;
 /// Handshake message types.
 pub const HELLO_VERIFY_REQUEST: u8 = 3;
+/// Handshake message type of a Certificate.
+pub const CERTIFICATE: u8 = 11;
 
 /// The DTLS versions a record header may carry.
 fn dtls_version(v: u16) -> bool {

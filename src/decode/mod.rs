@@ -103,6 +103,9 @@ pub enum Skip {
     NotIp(u16),
     /// IP, but not TCP; carries the IP protocol number.
     NotTcp(u8),
+    /// UDP that is neither QUIC (a long header, or a short one on a QUIC
+    /// flow being followed) nor DTLS, nor a tunnel we open.
+    UdpOther,
     /// An IP fragment.
     IpFragment,
     /// The IP header is malformed.
@@ -148,6 +151,7 @@ impl fmt::Display for Skip {
                 Some(name) => write!(f, "not TCP ({name})"),
                 None => write!(f, "not TCP (IP protocol {p})"),
             },
+            Skip::UdpOther => write!(f, "UDP (not QUIC or DTLS)"),
             Skip::IpFragment => write!(f, "IP fragment"),
             Skip::BadIp => write!(f, "malformed IP header"),
             Skip::BadTcp => write!(f, "malformed TCP header"),
@@ -605,12 +609,12 @@ fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Se
                         ctx.enter(TunnelKind::GtpU, outer, teid.map(u32::from_be_bytes))?;
                         ip(payload, cut, ctx)
                     }
-                    None => Err(Skip::NotTcp(17)),
+                    None => Err(Skip::UdpOther),
                 };
             }
             let Some(kind) = tunnel::udp_kind(sport, dport) else {
                 let data = udp.payload();
-                if is_quic_long(data) || crate::datagram::dtls::looks_like_dtls(data) {
+                if is_quic_long(data) || is_short_or_dtls(data) {
                     return Ok(Segment {
                         src: Endpoint {
                             ip: src_ip,
@@ -627,7 +631,7 @@ fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Se
                         cut,
                     });
                 }
-                return Err(Skip::NotTcp(17));
+                return Err(Skip::UdpOther);
             };
             let (id, next) = tunnel::udp(kind, udp.payload()).map_err(|e| Skip::Tunnel(kind, e))?;
             ctx.enter(kind, outer, id)?;
@@ -681,6 +685,14 @@ fn is_quic_long(d: &[u8]) -> bool {
         return false;
     };
     first & 0x80 != 0 && (version == 0 || crate::datagram::quic::QuicVersion(version).is_known())
+}
+
+/// Could be a QUIC short-header (1-RTT) packet, or DTLS: the high bit
+/// clear (the fixed bit may be greased too, RFC 9287). Only the worker can
+/// tell — it is QUIC if its flow is one being followed, DTLS if it looks like
+/// a record; anything else is counted as [`Skip::UdpOther`] there.
+pub fn is_short_or_dtls(d: &[u8]) -> bool {
+    d.first().is_some_and(|b| b & 0x80 == 0)
 }
 
 /// The T-PDU inside a GTPv1-U G-PDU message (3GPP TS 29.281 §5), if this is

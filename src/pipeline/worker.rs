@@ -177,7 +177,7 @@ impl Worker {
     }
 
     /// A UDP datagram for the datagram path (a QUIC long-header packet).
-    fn datagram(&mut self, seg: &Segment<'_>, ts: Timestamp, index: u64) {
+    fn datagram(&mut self, seg: &Segment<'_>, tunnel: Option<&Tunnel>, ts: Timestamp, index: u64) {
         let (key, side) = FlowKey::new(seg.src, seg.dst);
         let max = self.limits.max_handshake_bytes;
         let state = match self.udp.lookup(&key, ts) {
@@ -188,9 +188,15 @@ impl Worker {
                         self.end_datagram(&key, old, End::Idle);
                     }
                 }
-                // QUIC long headers have the high bit set; DTLS content
-                // types (20 to 23) do not.
-                let fresh = if seg.payload.first().is_some_and(|b| b & 0x80 != 0) {
+                // Only a QUIC long header (decode checked its version) or a
+                // DTLS record opens a flow; a short header without the flow's
+                // Initials is just UDP.
+                let long = seg.payload.first().is_some_and(|b| b & 0x80 != 0);
+                if !long && !crate::datagram::dtls::looks_like_dtls(seg.payload) {
+                    *self.stats.skipped.entry(Skip::UdpOther).or_default() += 1;
+                    return;
+                }
+                let fresh = if long {
                     DatagramState::Tracking(Box::new(QuicTracker::new(max)))
                 } else {
                     DatagramState::Dtls(Box::new(DtlsTracker::new(max)))
@@ -221,14 +227,14 @@ impl Worker {
                 return;
             }
             DatagramState::Tracking(tracker) => {
-                let step = tracker.on_datagram(seg.payload, side, ts, index);
+                let step = tracker.on_datagram(seg.payload, tunnel, side, ts, index);
                 if let Some(why) = step.skipped {
                     *self.stats.quic_unread.entry(why).or_default() += 1;
                 }
                 (step.opened, step.done)
             }
             DatagramState::Dtls(tracker) => {
-                let step = tracker.on_datagram(seg.payload, side, ts, index);
+                let step = tracker.on_datagram(seg.payload, tunnel, side, ts, index);
                 (step.opened, step.done)
             }
         };
@@ -257,7 +263,7 @@ impl Worker {
         self.stats.segments += 1;
         self.expire(ts);
         if seg.flags.contains(TcpFlags::DATAGRAM) {
-            self.datagram(seg, ts, index);
+            self.datagram(seg, tunnel, ts, index);
             return;
         }
         let (key, side) = FlowKey::new(seg.src, seg.dst);

@@ -21,7 +21,7 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::analysis::accounting::{CaptureStats, FileReport, SessionCounts};
 use crate::analysis::aggregate::{
     ApplicationStats, CertificateKey, CertificateStats, ClientStats, FailureKey, FingerprintStats,
-    LegacyKey, Seen, ServerStats, SqlStats, Summary, Unlisted, VersionMix,
+    LegacyKey, Seen, ServerStats, SqlStats, Summary, Transports, Unlisted, VersionMix,
 };
 use crate::analysis::certificate::{Finding, Findings};
 use crate::analysis::fallback::Fallback;
@@ -537,6 +537,8 @@ pub struct ClientRow {
     #[serde(serialize_with = "shown")]
     pub ip: IpAddr,
     pub connections: u64,
+    /// Connections by transport (tcp, quic, dtls).
+    pub transports: Transports,
     /// Negotiated versions.
     pub versions: Mix,
     pub not_negotiated: u64,
@@ -581,6 +583,7 @@ impl ClientRow {
         ClientRow {
             ip,
             connections: c.seen.count,
+            transports: c.transports,
             not_negotiated: versions.unknown(),
             versions,
             max_offered: Mix::of(&c.max_offered),
@@ -613,6 +616,8 @@ pub struct ServerRow<'a> {
     pub ip: IpAddr,
     pub port: u16,
     pub connections: u64,
+    /// Connections by transport (tcp, quic, dtls).
+    pub transports: Transports,
     pub versions: Mix,
     pub not_negotiated: u64,
     pub uses_3des: u64,
@@ -642,6 +647,7 @@ impl<'a> ServerRow<'a> {
             ip: ep.ip,
             port: ep.port,
             connections: s.seen.count,
+            transports: s.transports,
             not_negotiated: versions.unknown(),
             versions,
             uses_3des: s.uses_3des,

@@ -194,6 +194,12 @@ fn mix_text(m: &Mix) -> String {
     s
 }
 
+/// `tcp×55, quic×4`: a row's connections by transport.
+fn transports_text(t: &crate::analysis::aggregate::Transports) -> String {
+    let parts: Vec<String> = t.iter().map(|(name, n)| format!("{name}×{n}")).collect();
+    parts.join(", ")
+}
+
 fn mix_tone(m: &Mix) -> Tone {
     if m.0.iter().filter_map(|(v, _)| *v).any(|v| v.is_legacy()) {
         Tone::Bad
@@ -415,6 +421,10 @@ impl<W: Write> Table<W> {
                     .map(|(why, n)| format!("{why}: {n}"))
                     .collect();
                 let _ = write!(o, " (QUIC packets not read: {})", parts.join(", "));
+            }
+            let other = crate::decode::Skip::UdpOther.to_string();
+            if let Some((_, n)) = c.skipped.0.iter().find(|(why, _)| *why == other) {
+                let _ = write!(o, "; UDP packets neither QUIC nor DTLS: {n}");
             }
             o.push('\n');
         }
@@ -684,18 +694,26 @@ impl<W: Write> Table<W> {
             "Clients (versions negotiated, and the highest each connection offered)",
         );
         let lim = self.limit(m.clients.len());
-        let mut g = Grid::new(&[
-            ("CLIENT", false),
-            ("CONNS", true),
+        // A transport column when any connection came over UDP.
+        let udp = m.transports_udp() != (0, 0);
+        let mut columns = vec![("CLIENT", false), ("CONNS", true)];
+        if udp {
+            columns.push(("VIA", false));
+        }
+        columns.extend([
             ("NEGOTIATED", false),
             ("MAX OFFERED", false),
             ("3DES", true),
             ("FAILED", true),
         ]);
+        let mut g = Grid::new(&columns);
         for c in m.clients.iter().take(lim.shown) {
-            g.row(vec![
-                c.ip.to_string().into(),
-                c.connections.to_string().into(),
+            let mut row: Vec<Cell> =
+                vec![c.ip.to_string().into(), c.connections.to_string().into()];
+            if udp {
+                row.push(transports_text(&c.transports).into());
+            }
+            row.extend([
                 Cell::new(mix_text(&c.versions), mix_tone(&c.versions)),
                 Cell::new(mix_text(&c.max_offered), mix_tone(&c.max_offered)),
                 Cell::new(
@@ -715,6 +733,7 @@ impl<W: Write> Table<W> {
                     },
                 ),
             ]);
+            g.row(row);
         }
         g.render(p, o);
         lim.note(o, "clients");
@@ -729,13 +748,12 @@ impl<W: Write> Table<W> {
             .iter()
             .take(lim.shown)
             .any(|s| !s.certificate_findings.is_empty());
-        let mut columns = vec![
-            ("SERVER", false),
-            ("CONNS", true),
-            ("NEGOTIATED", false),
-            ("FAILED", true),
-            ("SNI", false),
-        ];
+        let udp = m.transports_udp() != (0, 0);
+        let mut columns = vec![("SERVER", false), ("CONNS", true)];
+        if udp {
+            columns.push(("VIA", false));
+        }
+        columns.extend([("NEGOTIATED", false), ("FAILED", true), ("SNI", false)]);
         if certs {
             columns.push(("CERTIFICATE", false));
         }
@@ -752,9 +770,14 @@ impl<W: Write> Table<W> {
             if more > 0 {
                 let _ = write!(sni, " +{more}");
             }
-            let mut row = vec![
+            let mut row: Vec<Cell> = vec![
                 s.endpoint.to_string().into(),
                 s.connections.to_string().into(),
+            ];
+            if udp {
+                row.push(transports_text(&s.transports).into());
+            }
+            row.extend([
                 Cell::new(mix_text(&s.versions), mix_tone(&s.versions)),
                 Cell::new(
                     s.failed.to_string(),
@@ -765,7 +788,7 @@ impl<W: Write> Table<W> {
                     },
                 ),
                 Cell(sni, Tone::Plain),
-            ];
+            ]);
             if certs {
                 row.push(certificate_cell(s));
             }
