@@ -147,9 +147,9 @@ def tshark_suites():
     codes = {}
     path = os.path.join(ROOT, "src", "tls", "suites.rs")
     import re
-    for m in re.finditer(r'0x([0-9a-fA-F]{4})\s*=>\s*"([A-Z0-9_]+)"', open(path).read()):
+    for m in re.finditer(r'0x([0-9a-fA-F]{4})\s*=>\s*"([A-Za-z0-9_]+)"', open(path).read()):
         codes[m.group(2)] = int(m.group(1), 16)
-    for m in re.finditer(r'\(0x([0-9a-fA-F]{4}),\s*"([A-Z0-9_]+)"', open(path).read()):
+    for m in re.finditer(r'\(0x([0-9a-fA-F]{4}),\s*"([A-Za-z0-9_]+)"', open(path).read()):
         codes[m.group(2)] = int(m.group(1), 16)
     return codes
 

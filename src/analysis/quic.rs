@@ -209,6 +209,9 @@ impl QuicTracker {
                     self.handshake.set_client(side);
                     true
                 }
+                // 0-RTT carries no handshake, and may arrive before its
+                // Initial (reordered): nothing to read, nothing wrong.
+                None if h.kind == PacketType::ZeroRtt => continue,
                 None => {
                     // The capture began after the client's first Initial:
                     // its keys cannot be known.

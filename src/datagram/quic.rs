@@ -46,6 +46,8 @@ impl QuicVersion {
         Some(match self.0 {
             1 => (&SALT_V1, "quic"),
             0x6b33_43cf => (&SALT_V2, "quicv2"),
+            // Drafts 33 and 34 already use version 1's salt.
+            0xff00_0021..=0xff00_0022 => (&SALT_V1, "quic"),
             0xff00_001d..=0xff00_0020 => (&SALT_DRAFT_29, "quic"),
             0xff00_0017..=0xff00_001c => (&SALT_DRAFT_23, "quic"),
             _ => return None,
@@ -449,6 +451,23 @@ mod tests {
                 version.name()
             );
         }
+    }
+
+    #[test]
+    fn drafts_33_and_34_share_version_1s_initial_keys() {
+        let dcid = hex("8394c8f03e515708");
+        for draft in [0xff00_0021, 0xff00_0022] {
+            assert_eq!(
+                material(QuicVersion(draft), &dcid, true),
+                material(QuicVersion::V1, &dcid, true)
+            );
+        }
+        assert_ne!(
+            material(QuicVersion(0xff00_0020), &dcid, true),
+            material(QuicVersion::V1, &dcid, true),
+            "draft-32 has draft-29's salt"
+        );
+        assert!(!QuicVersion(0xff00_0023).is_known());
     }
 
     #[test]

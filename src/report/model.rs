@@ -257,8 +257,15 @@ pub struct CaptureModel<'a> {
 
 impl<'a> CaptureModel<'a> {
     fn new(c: &'a CaptureStats) -> Self {
-        let mut skipped: Vec<(String, u64)> =
-            c.skipped.iter().map(|(r, n)| (r.to_string(), *n)).collect();
+        // Reasons that read the same (802.3 lengths, say) are one entry.
+        let mut skipped: Vec<(String, u64)> = Vec::new();
+        for (r, n) in &c.skipped {
+            let name = r.to_string();
+            match skipped.iter_mut().find(|(s, _)| *s == name) {
+                Some((_, total)) => *total += n,
+                None => skipped.push((name, *n)),
+            }
+        }
         if c.no_interface > 0 {
             skipped.push(("no interface description".into(), c.no_interface));
         }
