@@ -64,6 +64,19 @@ fn hostile_names() -> Vec<Vec<u8>> {
     ] {
         names.push(f.to_vec());
     }
+    // Markup: HTML, Markdown links, emphasis, code, table cells.
+    for m in [
+        &b"<script>alert(1)</script>.example.test"[..],
+        b"\"><img src=x onerror=alert(1)>",
+        b"[click](javascript:alert(1))",
+        b"**bold**_em_~~del~~`code`",
+        b"a|b|c.example.test",
+        b"# heading",
+        b"&lt;entity&#x3c;.example.test",
+        b"back\\slash\\|.example.test",
+    ] {
+        names.push(m.to_vec());
+    }
     // A long name, to be cut in the table.
     names.push(format!("{}.example.test", "x".repeat(300)).into_bytes());
     names
@@ -233,6 +246,50 @@ fn no_csv_cell_starts_a_formula_unless_asked() {
             assert_eq!(&g[5], format!("'{lossy}"));
         } else {
             assert_eq!(&g[5], &r[5]);
+        }
+    }
+}
+
+#[test]
+fn markdown_shows_wire_names_as_text_never_as_markup() {
+    let dir = tempdir("hostile-names-markdown");
+    let (path, names) = hostile_capture(&dir);
+    let out = run(&["--format", "markdown", "--top", "0"], &path);
+    assert_terminal_safe("markdown", &out);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(&format!("TLS connections: {}", names.len())));
+    // Rendered as GitHub renders it (tables, strikethrough): no element but
+    // the ones the report itself makes.
+    let opts =
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH;
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(&text, opts));
+    for tag in [
+        "<script", "<img", "<a ", "<em>", "<strong>", "<del>", "<code>", "<ol", "<ul",
+    ] {
+        assert!(!html.contains(tag), "{tag} in\n{html}");
+    }
+    let h1 = html.matches("<h1>").count();
+    assert_eq!(h1, 1, "only the report's title is a level-1 heading");
+    // The names are there, as text.
+    for shown in [
+        "&lt;script&gt;alert(1)&lt;/script&gt;.example.test",
+        "\"&gt;&lt;img src=x onerror=alert(1)&gt;",
+        "[click](javascript:alert(1))",
+        "**bold**_em_~~del~~`code`",
+        "a|b|c.example.test",
+        "&amp;lt;entity&amp;#x3c;.example.test",
+    ] {
+        assert!(html.contains(shown), "{shown:?} not in\n{html}");
+    }
+    // Every table row has its header's cells: no name split a cell.
+    for table in html.split("<table>").skip(1) {
+        let table = table.split("</table>").next().unwrap();
+        let head = table.split("</thead>").next().unwrap();
+        let columns = head.matches("</th>").count();
+        assert!(columns > 0);
+        for row in table.split("<tr>").skip(2) {
+            assert_eq!(row.matches("</td>").count(), columns, "{row}");
         }
     }
 }

@@ -70,3 +70,14 @@ fn the_policy_check_of_the_demo() {
         "fixtures/demo.pcapng"
     ]));
 }
+
+#[test]
+fn markdown_of_the_demo_and_of_a_udp_capture() {
+    // The same sections as the table, as GFM: headings, one table per grid.
+    for cap in ["fixtures/demo.pcapng", "fixtures/dtls-gnutls-vxlan.pcap"] {
+        let name = cap.trim_start_matches("fixtures/");
+        let md = run(&["--format", "markdown", "--top", "0", cap]);
+        assert!(md.starts_with("# tlssniff report\n"));
+        insta::assert_snapshot!(format!("{name}.markdown"), md);
+    }
+}

@@ -133,6 +133,44 @@ pub fn cut(s: &str, max: usize) -> String {
     out
 }
 
+/// Text (already made terminal-safe by [`terminal`]) as Markdown that
+/// shows exactly that text: every ASCII character Markdown or the HTML it
+/// may carry gives a meaning to (`<`, `>`, `&`, `|`, `*`, `_`, `` ` ``,
+/// `[`, `]`, `~`, `\`, `!`) is backslash-escaped (CommonMark allows it for
+/// any ASCII punctuation), so no name from the wire opens a tag, a link,
+/// an emphasis or a table cell.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if matches!(
+            c,
+            '<' | '>' | '&' | '|' | '*' | '_' | '`' | '[' | ']' | '~' | '\\' | '!'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A line of free Markdown text: [`markdown`], and a first character that
+/// would start a heading, list, quote or rule escaped too.
+pub fn markdown_line(s: &str) -> String {
+    let body = markdown(s);
+    match body.chars().next() {
+        Some('#' | '-' | '+' | '=') => format!("\\{body}"),
+        // `1.` or `1)` opens an ordered list: escape its punctuation.
+        Some('0'..='9') => {
+            let digits = body.len() - body.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            match body.get(digits..digits + 1) {
+                Some("." | ")") => format!("{}\\{}", &body[..digits], &body[digits..]),
+                _ => body,
+            }
+        }
+        _ => body,
+    }
+}
+
 /// Every byte below DEL (so ASCII, and nothing [`needs_escape`] beyond what
 /// serde_json escapes itself), checked a word at a time: a byte `b` is
 /// below 0x7f exactly when neither `b` nor `b + 1` has its high bit set.

@@ -68,6 +68,8 @@ pub enum Format {
     Csv,
     /// One JSON object with the whole summary.
     SummaryJson,
+    /// The summary's sections as GitHub-flavoured Markdown (for tickets).
+    Markdown,
 }
 
 /// Rounds a duration in milliseconds to microseconds for output.

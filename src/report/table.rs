@@ -22,15 +22,38 @@ use crate::tls::version::Version;
 pub struct Table<W: Write> {
     out: W,
     color: bool,
+    /// `--format markdown`: the same sections as GitHub-flavoured Markdown.
+    markdown: bool,
     /// Rows per long section; 0 shows all.
     top: usize,
 }
 
 impl<W: Write> Table<W> {
     pub fn new(out: W, color: bool, top: usize) -> Self {
-        Table { out, color, top }
+        Table {
+            out,
+            color,
+            markdown: false,
+            top,
+        }
+    }
+
+    /// `--format markdown`: headings, GFM tables, every text escaped.
+    pub fn markdown(out: W, top: usize) -> Self {
+        Table {
+            out,
+            color: false,
+            markdown: true,
+            top,
+        }
     }
 }
+
+/// In Markdown mode, marks the lines [`Grid::render`] wrote (already
+/// Markdown) and the headings, for [`to_markdown`]. Never in a cell: cells
+/// are terminal-escaped, and this is a control character.
+const GRID_LINE: char = '\u{1}';
+const HEADING_LINE: char = '\u{2}';
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tone {
@@ -44,6 +67,7 @@ enum Tone {
 
 struct Paint {
     color: bool,
+    markdown: bool,
 }
 
 impl Paint {
@@ -113,6 +137,10 @@ impl Grid {
     }
 
     fn render(&self, p: &Paint, out: &mut String) {
+        if p.markdown {
+            self.render_markdown(out);
+            return;
+        }
         let width = escape::width;
         let mut widths: Vec<usize> = self.header.iter().map(|h| width(h)).collect();
         for row in &self.rows {
@@ -156,6 +184,77 @@ impl Grid {
             line(&cells, out);
         }
     }
+}
+
+impl Grid {
+    /// A GFM table: a header row, an alignment row, the rows; every cell
+    /// escaped ([`escape::markdown`]).
+    fn render_markdown(&self, out: &mut String) {
+        let row = |cells: &mut dyn Iterator<Item = String>, out: &mut String| {
+            out.push(GRID_LINE);
+            out.push('|');
+            for c in cells {
+                let _ = write!(out, " {} |", escape::markdown(&c));
+            }
+            out.push('\n');
+        };
+        // An empty grid line starts a table: each grid is a table of its own.
+        out.push(GRID_LINE);
+        out.push('\n');
+        row(&mut self.header.iter().map(|h| h.to_string()), out);
+        out.push(GRID_LINE);
+        out.push('|');
+        for right in &self.right {
+            out.push_str(if *right { " ---: |" } else { " --- |" });
+        }
+        out.push('\n');
+        for r in &self.rows {
+            row(&mut r.iter().map(|c| c.0.clone()), out);
+        }
+    }
+}
+
+/// The text of a Markdown-mode render as Markdown: headings as `##`, grid
+/// lines as they are (blank lines around each table), every other line
+/// escaped ([`escape::markdown_line`]) and ended with a hard line break so
+/// the lines stay apart.
+fn to_markdown(text: &str) -> String {
+    let mut out = String::from("# tlssniff report\n\n");
+    let mut in_grid = false;
+    for line in text.lines() {
+        if let Some(row) = line.strip_prefix(GRID_LINE) {
+            if row.is_empty() {
+                if !out.ends_with("\n\n") {
+                    out.push('\n');
+                }
+            } else {
+                out.push_str(row);
+                out.push('\n');
+            }
+            in_grid = true;
+            continue;
+        }
+        if in_grid {
+            out.push('\n');
+            in_grid = false;
+        }
+        if let Some(title) = line.strip_prefix(HEADING_LINE) {
+            if !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "## {}\n", escape::markdown(title));
+        } else if line.trim().is_empty() {
+            if !out.ends_with("\n\n") {
+                out.push('\n');
+            }
+        } else {
+            let _ = writeln!(out, "{}  ", escape::markdown_line(line.trim()));
+        }
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
 }
 
 /// A server's certificate in a cell: its findings, `ok`, or `-` when no
@@ -348,11 +447,18 @@ impl<W: Write> Table<W> {
     }
 
     fn render(&self, m: &Model<'_>) -> String {
-        let p = Paint { color: self.color };
+        let p = Paint {
+            color: self.color,
+            markdown: self.markdown,
+        };
         let c = &m.capture;
         let mut o = String::new();
         let h = |o: &mut String, title: &str| {
-            let _ = writeln!(o, "\n{}", p.paint(Tone::Bold, title));
+            if p.markdown {
+                let _ = writeln!(o, "\n{HEADING_LINE}{title}");
+            } else {
+                let _ = writeln!(o, "\n{}", p.paint(Tone::Bold, title));
+            }
         };
 
         // Overview.
@@ -473,7 +579,7 @@ impl<W: Write> Table<W> {
             self.fallbacks(&mut o, &p, m, &h);
             self.policy(&mut o, &p, m, &h);
             self.buckets(&mut o, &p, m, &h);
-            self.latency(&mut o, m, &h);
+            self.latency(&mut o, &p, m, &h);
         }
         if !m.warnings.is_empty() {
             h(&mut o, "Warnings");
@@ -481,7 +587,7 @@ impl<W: Write> Table<W> {
                 let _ = writeln!(o, "  {} {}", p.paint(Tone::Warn, "!"), escape::terminal(w));
             }
         }
-        o
+        if self.markdown { to_markdown(&o) } else { o }
     }
 
     /// The verdicts first: who breaks, who is held back, who is ready.
@@ -1337,7 +1443,7 @@ impl<W: Write> Table<W> {
         }
     }
 
-    fn latency(&self, o: &mut String, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn latency(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
         if m.latency_ms.0.is_empty() {
             return;
         }
@@ -1361,7 +1467,7 @@ impl<W: Write> Table<W> {
                 ms(r.max).into(),
             ]);
         }
-        g.render(&Paint { color: self.color }, o);
+        g.render(p, o);
     }
 }
 
