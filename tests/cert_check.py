@@ -170,21 +170,28 @@ def tshark_certs(cap):
     """(tcp stream, sender) -> (frame, (client ip, port, server ip, port), facts) of the first Certificate
     each side of a stream sent (the sender taken for the server; a client's Certificate is set aside later)."""
     out = subprocess.run(["tshark", "-r", cap, "-n"] + decode_as(cap) + ["-o", "tls.desegment_ssl_records:TRUE",
-        "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tls.handshake.type==11 || tls.handshake.certificate", "-T", "json", "--no-duplicate-keys"],
-        capture_output=True, text=True).stdout
+        "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "tls.handshake.type==11 || tls.handshake.certificate || dtls.handshake.type==11", "-T", "json",
+        "--no-duplicate-keys"], capture_output=True, text=True).stdout
+    # DTLS's fields are TLS's under another prefix: one reading for both.
+    out = out.replace('"dtls.handshake.', '"tls.handshake.')
     streams = {}
     for fr in json.loads(out or "[]"):
         layers = fr["_source"]["layers"]
-        ip = None; tcp = None
-        for k, v in layers.items():           # the innermost IP header before TCP
+        ip = None; tcp = None; udp = False
+        for k, v in layers.items():           # the innermost IP header before TCP (or UDP: DTLS)
             if k in ("ip", "ipv6"):
                 v = as_list(v)[-1]; ip = (v.get("ip.src") or v.get("ipv6.src"), v.get("ip.dst") or v.get("ipv6.dst"))
             if k == "tcp": tcp = as_list(v)[0]; break
+            if k == "udp" and "dtls" in layers:
+                v = as_list(v)[-1]; udp = True
+                tcp = {"tcp.stream": "-" + v.get("udp.stream"), "tcp.srcport": v.get("udp.srcport"),
+                       "tcp.dstport": v.get("udp.dstport")}
         if ip is None or tcp is None: continue
         stream = (int(tcp.get("tcp.stream")), ip[0], tcp.get("tcp.srcport"))
         if stream in streams: continue
         found = [d for d in walk([layers.get(k) for k in layers if k not in ("frame", "tcp.segments")])
-                 if d.get("tls.handshake.type") == "11" or "tls.handshake.certificate_tree" in d]
+                 if (d.get("tls.handshake.type") == "11" and not udp) or "tls.handshake.certificate_tree" in d
+                 or (udp and "tls.handshake.certificates" in d)]
         hs = found[0] if found else None
         if hs is None: continue
         # An SSL 2.0 SERVER-HELLO holds the certificate fields itself.
