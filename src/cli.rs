@@ -203,6 +203,12 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 20, allow_negative_numbers = true, value_parser = rows)]
     pub top: usize,
 
+    /// Table lines as wide as they need: no column shortened to the
+    /// terminal width (COLUMNS, or the terminal's; piped output is never
+    /// shortened).
+    #[arg(long)]
+    pub wide: bool,
+
     /// When to use colours in the table (NO_COLOR is honoured with `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -521,6 +527,7 @@ impl Args {
         // `-o -` is standard output, as with most tools.
         self.output = self.output.take().filter(|p| p.as_os_str() != "-");
         let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
+        let table_width = self.table_width(stdout_tty);
         // Reading a stream (`tcpdump -w - | tlssniff -`): show records as
         // they complete rather than when a buffer fills.
         let streaming = live.is_some() || inputs.iter().any(|p| p.as_os_str() == "-");
@@ -562,6 +569,7 @@ impl Args {
             idle_timeout: Duration::from_secs(self.idle_timeout),
             color,
             top: self.top,
+            table_width,
             progress: !self.quiet && std::io::stderr().is_terminal(),
             flush_each: streaming,
             file_filter,
@@ -579,6 +587,23 @@ impl Args {
 
     /// `-w` / `--write-legacy`: capture files only (the evidence is written
     /// on a second reading of them).
+    /// The width the table fits: none with `--wide` or when the output is
+    /// not a terminal (unless COLUMNS says), else COLUMNS or the terminal's.
+    fn table_width(&self, stdout_tty: bool) -> Option<usize> {
+        if self.wide {
+            return None;
+        }
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse().ok());
+        columns.filter(|&c: &usize| c > 0).or_else(|| {
+            stdout_tty
+                .then(terminal_size::terminal_size)
+                .flatten()
+                .map(|(w, _)| usize::from(w.0))
+        })
+    }
+
     fn evidence(
         &mut self,
         inputs: &[PathBuf],

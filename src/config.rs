@@ -50,6 +50,8 @@ pub struct Config {
     pub threads: usize,
     pub color: bool,
     pub top: usize,
+    /// Columns the table fits (None: as wide as it needs).
+    pub table_width: Option<usize>,
     pub progress: bool,
     /// Flush jsonl/csv after every record.
     pub flush_each: bool,
@@ -124,6 +126,7 @@ impl Default for Config {
             threads: 1,
             color: false,
             top: 20,
+            table_width: None,
             progress: false,
             flush_each: false,
             file_filter: None,

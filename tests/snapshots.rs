@@ -28,7 +28,17 @@ fn captures() -> Vec<String> {
 }
 
 fn run(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
+    run_in(args, None)
+}
+
+/// `run` with COLUMNS set to `columns` (unset when None).
+fn run_in(args: &[&str], columns: Option<usize>) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tlssniff"));
+    match columns {
+        Some(c) => cmd.env("COLUMNS", c.to_string()),
+        None => cmd.env_remove("COLUMNS"),
+    };
+    let out = cmd
         .current_dir(root())
         .args(args)
         .env("NO_COLOR", "1")
@@ -79,5 +89,37 @@ fn markdown_of_the_demo_and_of_a_udp_capture() {
         let md = run(&["--format", "markdown", "--top", "0", cap]);
         assert!(md.starts_with("# tlssniff report\n"));
         insta::assert_snapshot!(format!("{name}.markdown"), md);
+    }
+}
+
+#[test]
+fn tables_fit_80_and_120_columns_and_wide_restores_everything() {
+    for cap in captures() {
+        let full = run(&["--color", "never", "--top", "0", &cap]);
+        for columns in [80, 120] {
+            let fitted = run_in(&["--color", "never", "--top", "0", &cap], Some(columns));
+            for line in fitted.lines() {
+                let w = line.chars().count();
+                assert!(w <= columns, "{cap} at {columns}: {w} columns: {line}");
+            }
+            if full.lines().all(|l| l.chars().count() <= columns) {
+                assert_eq!(fitted, full, "{cap}: nothing to shorten at {columns}");
+            } else if !fitted.contains("--wide shows them all") {
+                // Only lines wrapped: every word is still there, in order.
+                let words = |t: &str| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+                assert_eq!(words(&fitted), words(&full), "{cap} at {columns}");
+            }
+            let wide = run_in(
+                &["--color", "never", "--top", "0", "--wide", &cap],
+                Some(columns),
+            );
+            assert_eq!(wide, full, "{cap}: --wide at {columns}");
+        }
+    }
+    for columns in [80, 120] {
+        insta::assert_snapshot!(
+            format!("demo.pcapng.table-{columns}"),
+            run_in(&["--color", "never", "fixtures/demo.pcapng"], Some(columns))
+        );
     }
 }

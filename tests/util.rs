@@ -22,6 +22,7 @@ where
     Command::new(env!("CARGO_BIN_EXE_tlssniff"))
         .args(args)
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .output()
         .expect("run tlssniff")
 }

@@ -229,6 +229,7 @@ fn read_live(
                     &Model::new(&summary, &now, &[]),
                     cfg.color,
                     cfg.top,
+                    cfg.table_width,
                 );
                 if cfg.format == Format::Table && cfg.output.is_none() {
                     let mut out = io::stdout().lock();

@@ -218,7 +218,7 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
         open_output(&cfg.output)?
     };
     Ok(match cfg.format {
-        Format::Table => Box::new(Table::new(out, cfg.color, cfg.top)),
+        Format::Table => Box::new(Table::new(out, cfg.color, cfg.top).fit(cfg.table_width)),
         Format::Jsonl => Box::new(Jsonl::new(out, cfg.flush_each)),
         Format::Csv => Box::new(Csv::new(
             out,

@@ -24,6 +24,8 @@ pub struct Table<W: Write> {
     color: bool,
     /// `--format markdown`: the same sections as GitHub-flavoured Markdown.
     markdown: bool,
+    /// Columns to fit (the terminal's); None: as wide as needed.
+    width: Option<usize>,
     /// Rows per long section; 0 shows all.
     top: usize,
 }
@@ -34,8 +36,16 @@ impl<W: Write> Table<W> {
             out,
             color,
             markdown: false,
+            width: None,
             top,
         }
+    }
+
+    /// Fits the table to `width` columns: wide text columns shortened with
+    /// `…`, other lines wrapped.
+    pub fn fit(mut self, width: Option<usize>) -> Self {
+        self.width = width;
+        self
     }
 
     /// `--format markdown`: headings, GFM tables, every text escaped.
@@ -44,6 +54,7 @@ impl<W: Write> Table<W> {
             out,
             color: false,
             markdown: true,
+            width: None,
             top,
         }
     }
@@ -68,6 +79,9 @@ enum Tone {
 struct Paint {
     color: bool,
     markdown: bool,
+    width: Option<usize>,
+    /// A grid was shortened to fit `width`.
+    shortened: std::cell::Cell<bool>,
 }
 
 impl Paint {
@@ -150,12 +164,60 @@ impl Grid {
                 }
             }
         }
-        let line = |cells: &[(String, Tone)], out: &mut String| {
-            let mut s = String::from("  ");
-            for (i, (text, tone)) in cells.iter().enumerate() {
+        let natural = widths.clone();
+        // How far each column may shrink: the first and address columns
+        // not at all, numbers to their widest number (the header is cut),
+        // text to MIN_COLUMN.
+        let floors: Vec<usize> = (0..widths.len())
+            .map(|i| {
+                let data = self
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| width(&c.0))
+                    .max()
+                    .unwrap_or(0);
+                let natural = natural.get(i).copied().unwrap_or(0);
+                let address = self
+                    .header
+                    .get(i)
+                    .is_some_and(|h| h.contains("CLIENT") || h.contains("SERVER"));
+                if i == 0 || address {
+                    natural
+                } else if self.right.get(i).copied().unwrap_or(false) {
+                    data.max(3)
+                } else {
+                    natural.min(MIN_COLUMN)
+                }
+            })
+            .collect();
+        let keep = match p.width {
+            Some(max) => self.shrink(&mut widths, &floors, max),
+            None => vec![true; widths.len()],
+        };
+        if keep.iter().any(|k| !k) || widths != natural {
+            p.shortened.set(true);
+        }
+        let kept = |i: usize| keep.get(i).copied().unwrap_or(true);
+        let line = |all: &[(String, Tone)], out: &mut String| {
+            let mut s = String::new();
+            if p.width.is_some() {
+                s.push(GRID_LINE);
+            }
+            s.push_str("  ");
+            let cells: Vec<(usize, &(String, Tone))> =
+                all.iter().enumerate().filter(|(i, _)| kept(*i)).collect();
+            for (n, &(i, (text, tone))) in cells.iter().enumerate() {
                 let w = widths.get(i).copied().unwrap_or(0);
+                let cut;
+                let text = if width(text) > w {
+                    cut = escape::cut(text, w);
+                    &cut
+                } else {
+                    text
+                };
                 let pad = " ".repeat(w.saturating_sub(width(text)));
-                let last = i + 1 == cells.len();
+                let last = n + 1 == cells.len();
                 let painted = p.paint(*tone, text);
                 if self.right.get(i).copied().unwrap_or(false) {
                     s.push_str(&pad);
@@ -186,7 +248,64 @@ impl Grid {
     }
 }
 
+/// Text columns are not shortened below this many columns.
+const MIN_COLUMN: usize = 8;
+
+/// Columns left out, in this order, when shortening is not enough.
+const LOW_VALUE: &[&str] = &[
+    "FIRST SEEN",
+    "LAST SEEN",
+    "WHEN",
+    "SIGNATURE",
+    "ISSUER",
+    "KEY",
+    "LABEL",
+    "JA3",
+    "EXPIRES",
+    "MAX OFFERED",
+    "SNI",
+];
+
 impl Grid {
+    /// Fits the columns to `max`: first the widest columns are shortened,
+    /// each to its floor, then low-value columns ([`LOW_VALUE`], in that
+    /// order) are left out. Which columns are kept.
+    fn shrink(&self, widths: &mut [usize], floors: &[usize], max: usize) -> Vec<bool> {
+        let mut keep = vec![true; widths.len()];
+        let total = |w: &[usize], keep: &[bool]| {
+            let shown: Vec<usize> = w
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(w, _)| *w)
+                .collect();
+            2 + shown.iter().sum::<usize>() + 2 * shown.len().saturating_sub(1)
+        };
+        while total(widths, &keep) > max {
+            let widest = widths
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| **w > floors.get(*i).copied().unwrap_or(usize::MAX))
+                .max_by_key(|(i, w)| (**w, std::cmp::Reverse(*i)))
+                .map(|(i, _)| i);
+            let Some(i) = widest else { break };
+            if let Some(w) = widths.get_mut(i) {
+                *w -= 1;
+            }
+        }
+        for name in LOW_VALUE {
+            if total(widths, &keep) <= max {
+                break;
+            }
+            if let Some(i) = self.header.iter().position(|h| h == name) {
+                if let Some(k) = keep.get_mut(i) {
+                    *k = false;
+                }
+            }
+        }
+        keep
+    }
+
     /// A GFM table: a header row, an alignment row, the rows; every cell
     /// escaped ([`escape::markdown`]).
     fn render_markdown(&self, out: &mut String) {
@@ -212,6 +331,40 @@ impl Grid {
             row(&mut r.iter().map(|c| c.0.clone()), out);
         }
     }
+}
+
+/// The text fitted to `max` columns: grid lines (already shortened) as
+/// they are, other lines wrapped at spaces, continuing indented.
+fn fit_lines(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if let Some(row) = line.strip_prefix(GRID_LINE) {
+            out.push_str(row);
+            out.push('\n');
+            continue;
+        }
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let lead = format!("{indent}    ");
+        let mut current = indent.to_string();
+        let mut empty = true;
+        for word in body.split(' ') {
+            if !empty && escape::width(&current) + 1 + escape::width(word) > max {
+                out.push_str(current.trim_end());
+                out.push('\n');
+                current.clone_from(&lead);
+                empty = true;
+            }
+            if !empty {
+                current.push(' ');
+            }
+            current.push_str(word);
+            empty = false;
+        }
+        out.push_str(current.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// The text of a Markdown-mode render as Markdown: headings as `##`, grid
@@ -450,6 +603,8 @@ impl<W: Write> Table<W> {
         let p = Paint {
             color: self.color,
             markdown: self.markdown,
+            width: self.width,
+            shortened: std::cell::Cell::new(false),
         };
         let c = &m.capture;
         let mut o = String::new();
@@ -587,7 +742,21 @@ impl<W: Write> Table<W> {
                 let _ = writeln!(o, "  {} {}", p.paint(Tone::Warn, "!"), escape::terminal(w));
             }
         }
-        if self.markdown { to_markdown(&o) } else { o }
+        if p.shortened.get() {
+            let _ = writeln!(
+                o,
+                "\n{}",
+                p.paint(
+                    Tone::Dim,
+                    "(some columns shortened or left out to fit the terminal; --wide shows them all)"
+                )
+            );
+        }
+        match (self.markdown, self.width) {
+            (true, _) => to_markdown(&o),
+            (false, Some(w)) => fit_lines(&o, w),
+            (false, None) => o,
+        }
     }
 
     /// The verdicts first: who breaks, who is held back, who is ready.
@@ -1472,8 +1641,8 @@ impl<W: Write> Table<W> {
 }
 
 /// The table of `model`, as text (the live `--interval` summary uses it).
-pub fn render_text(model: &Model<'_>, color: bool, top: usize) -> String {
-    Table::new(io::sink(), color, top).render(model)
+pub fn render_text(model: &Model<'_>, color: bool, top: usize, width: Option<usize>) -> String {
+    Table::new(io::sink(), color, top).fit(width).render(model)
 }
 
 impl<W: Write> Report for Table<W> {
