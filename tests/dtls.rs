@@ -155,3 +155,58 @@ fn gnutls_dtls_and_quic_inside_vxlan_keep_their_tunnel_and_a_lost_cookie_is_name
         assert_eq!(records(&path, t), recs, "--threads {t}");
     }
 }
+
+#[test]
+fn dtls_in_capwap_s_dtls_channel_is_read_after_its_header() {
+    // dtls.pcap's datagrams as a CAPWAP control channel carries them
+    // (RFC 5415 §4.1: UDP 5246, a 4-byte header of preamble type 1).
+    let (_, recs, _) = read_pcap(&fixture("dtls.pcap"));
+    let mut out = Vec::new();
+    for r in &recs {
+        let d = &r.data;
+        assert_eq!(&d[12..14], &[0x08, 0x00], "IPv4 over Ethernet");
+        let (ip, udp) = (14, 14 + usize::from(d[14] & 0x0f) * 4);
+        let mut data = d[..udp + 8].to_vec();
+        data.extend([0x01, 0, 0, 0]);
+        data.extend(&d[udp + 8..]);
+        let add = |at: usize, data: &mut Vec<u8>| {
+            let n = u16::from_be_bytes([data[at], data[at + 1]]) + 4;
+            data[at..at + 2].copy_from_slice(&n.to_be_bytes());
+        };
+        add(ip + 2, &mut data); // IPv4 total length
+        add(udp + 4, &mut data); // UDP length
+        data[udp + 6..udp + 8].copy_from_slice(&[0, 0]); // no UDP checksum
+        for port in [udp, udp + 2] {
+            if matches!(
+                u16::from_be_bytes([data[port], data[port + 1]]),
+                4433 | 4434
+            ) {
+                data[port..port + 2].copy_from_slice(&5246u16.to_be_bytes());
+            }
+        }
+        out.push(Rec {
+            orig_len: r.orig_len + 4,
+            data,
+            ..r.clone()
+        });
+    }
+    let dir = tempdir("capwap-dtls");
+    let path = dir.join("capwap-dtls.pcap");
+    std::fs::write(&path, pcap_bytes(1, &out)).unwrap();
+    let recs = records(&path, "1");
+    let plain = records(&fixture("dtls.pcap"), "1");
+    assert_eq!(recs.len(), 2);
+    for (r, p) in recs.iter().zip(&plain) {
+        assert_eq!(r["transport"], "dtls");
+        assert_eq!(r["server"]["port"], 5246);
+        for field in [
+            "version",
+            "outcome",
+            "client_hello",
+            "cipher",
+            "client_hellos",
+        ] {
+            assert_eq!(r[field], p[field], "{field}");
+        }
+    }
+}

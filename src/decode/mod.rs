@@ -612,8 +612,10 @@ fn transport<'a>(pkt: LaxSlicedPacket<'a>, cut: u32, ctx: &mut Ctx) -> Result<Se
                     None => Err(Skip::UdpOther),
                 };
             }
-            let Some(kind) = tunnel::udp_kind(sport, dport) else {
-                let data = udp.payload();
+            // CAPWAP's DTLS channels are datagrams, not a tunnel to open.
+            let capwap = capwap_dtls(sport, dport, udp.payload());
+            let Some(kind) = tunnel::udp_kind(sport, dport).filter(|_| capwap.is_none()) else {
+                let data = capwap.unwrap_or(udp.payload());
                 if is_quic_long(data) || is_short_or_dtls(data) {
                     return Ok(Segment {
                         src: Endpoint {
@@ -685,6 +687,18 @@ fn is_quic_long(d: &[u8]) -> bool {
         return false;
     };
     first & 0x80 != 0 && (version == 0 || crate::datagram::quic::QuicVersion(version).is_known())
+}
+
+/// CAPWAP's DTLS channels (RFC 5415 §4.1, §4.2: control on UDP 5246, data
+/// on 5247 when encrypted): a 4-byte header of preamble type 1, then DTLS
+/// records. The records, if this is one.
+fn capwap_dtls(sport: u16, dport: u16, data: &[u8]) -> Option<&[u8]> {
+    let capwap = |p: u16| p == 5246 || p == tunnel::CAPWAP_DATA_PORT;
+    if !(capwap(sport) || capwap(dport)) || data.first() != Some(&0x01) {
+        return None;
+    }
+    let records = data.get(4..)?;
+    crate::datagram::dtls::looks_like_dtls(records).then_some(records)
 }
 
 /// Could be a QUIC short-header (1-RTT) packet, or DTLS: the high bit
