@@ -24,6 +24,8 @@ pub struct Table<W: Write> {
     color: bool,
     /// `--format markdown`: the same sections as GitHub-flavoured Markdown.
     markdown: bool,
+    /// `--format html`: the sections as [`Block`]s for the HTML report.
+    html: bool,
     /// Columns to fit (the terminal's); None: as wide as needed.
     width: Option<usize>,
     /// Rows per long section; 0 shows all.
@@ -36,6 +38,7 @@ impl<W: Write> Table<W> {
             out,
             color,
             markdown: false,
+            html: false,
             width: None,
             top,
         }
@@ -54,10 +57,83 @@ impl<W: Write> Table<W> {
             out,
             color: false,
             markdown: true,
+            html: false,
             width: None,
             top,
         }
     }
+}
+
+/// One piece of the report, for renderers that lay it out themselves
+/// (the HTML report): the same sections, in the same order, as the table.
+#[derive(Debug, PartialEq)]
+pub enum Block {
+    /// A section heading: a stable key (`clients`, `legacy`, ...) and its
+    /// title.
+    Heading { key: String, title: String },
+    /// A grid: column names (and whether numeric, right-aligned), rows.
+    Grid {
+        header: Vec<(String, bool)>,
+        rows: Vec<Vec<(Tone, String)>>,
+    },
+    /// A line of text (a note, a total, a warning).
+    Line(String),
+}
+
+/// The report's sections as blocks: what `--format table` would print,
+/// unpainted and unshortened. Every text is terminal-escaped (no control
+/// characters) and still needs escaping for its destination.
+pub fn blocks(model: &Model<'_>, top: usize) -> Vec<Block> {
+    let t = Table {
+        out: io::sink(),
+        color: false,
+        markdown: false,
+        html: true,
+        width: None,
+        top,
+    };
+    parse_blocks(&t.render(model))
+}
+
+/// Separates the fields of a marked line in [`Table::html`] mode.
+const FIELD: char = '\u{1f}';
+
+fn parse_blocks(text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix(HEADING_LINE) {
+            let (key, title) = rest.split_once(FIELD).unwrap_or(("", rest));
+            out.push(Block::Heading {
+                key: key.to_string(),
+                title: title.to_string(),
+            });
+        } else if let Some(rest) = line.strip_prefix(GRID_LINE) {
+            if let Some(head) = rest.strip_prefix('H') {
+                let header = head
+                    .split(FIELD)
+                    .map(|c| (c.get(1..).unwrap_or("").to_string(), c.starts_with('r')))
+                    .collect();
+                out.push(Block::Grid {
+                    header,
+                    rows: Vec::new(),
+                });
+            } else if let (Some(row), Some(Block::Grid { rows, .. })) =
+                (rest.strip_prefix('R'), out.last_mut())
+            {
+                rows.push(
+                    row.split(FIELD)
+                        .map(|c| {
+                            let tone = Tone::from_mark(c.chars().next().unwrap_or('0'));
+                            (tone, c.get(1..).unwrap_or("").to_string())
+                        })
+                        .collect(),
+                );
+            }
+        } else if !line.trim().is_empty() {
+            out.push(Block::Line(line.trim().to_string()));
+        }
+    }
+    out
 }
 
 /// In Markdown mode, marks the lines [`Grid::render`] wrote (already
@@ -66,8 +142,9 @@ impl<W: Write> Table<W> {
 const GRID_LINE: char = '\u{1}';
 const HEADING_LINE: char = '\u{2}';
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tone {
+/// How a cell or line is painted: a colour on a terminal, a class in HTML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
     Plain,
     Good,
     Warn,
@@ -76,9 +153,52 @@ enum Tone {
     Bold,
 }
 
+impl Tone {
+    const ALL: [Tone; 6] = [
+        Tone::Plain,
+        Tone::Good,
+        Tone::Warn,
+        Tone::Bad,
+        Tone::Dim,
+        Tone::Bold,
+    ];
+
+    /// The one-character mark of a tone in [`Table::html`] mode.
+    fn mark(self) -> char {
+        match self {
+            Tone::Plain => '0',
+            Tone::Good => '1',
+            Tone::Warn => '2',
+            Tone::Bad => '3',
+            Tone::Dim => '4',
+            Tone::Bold => '5',
+        }
+    }
+
+    fn from_mark(c: char) -> Tone {
+        Tone::ALL
+            .into_iter()
+            .find(|t| t.mark() == c)
+            .unwrap_or(Tone::Plain)
+    }
+
+    /// The CSS class of the tone (empty for plain).
+    pub fn class(self) -> &'static str {
+        match self {
+            Tone::Plain => "",
+            Tone::Good => "good",
+            Tone::Warn => "warn",
+            Tone::Bad => "bad",
+            Tone::Dim => "dim",
+            Tone::Bold => "bold",
+        }
+    }
+}
+
 struct Paint {
     color: bool,
     markdown: bool,
+    html: bool,
     width: Option<usize>,
     /// A grid was shortened to fit `width`.
     shortened: std::cell::Cell<bool>,
@@ -153,6 +273,10 @@ impl Grid {
     fn render(&self, p: &Paint, out: &mut String) {
         if p.markdown {
             self.render_markdown(out);
+            return;
+        }
+        if p.html {
+            self.render_marked(out);
             return;
         }
         let width = escape::width;
@@ -329,6 +453,36 @@ impl Grid {
         out.push('\n');
         for r in &self.rows {
             row(&mut r.iter().map(|c| c.0.clone()), out);
+        }
+    }
+}
+
+impl Grid {
+    /// The grid as marked lines for [`parse_blocks`]: a header line (each
+    /// column `r` or `l` and its name) and a line per row (each cell its
+    /// tone's mark and its text), fields apart by [`FIELD`].
+    fn render_marked(&self, out: &mut String) {
+        out.push(GRID_LINE);
+        out.push('H');
+        for (i, (h, right)) in self.header.iter().zip(&self.right).enumerate() {
+            if i > 0 {
+                out.push(FIELD);
+            }
+            out.push(if *right { 'r' } else { 'l' });
+            out.push_str(h);
+        }
+        out.push('\n');
+        for r in &self.rows {
+            out.push(GRID_LINE);
+            out.push('R');
+            for (i, c) in r.iter().enumerate() {
+                if i > 0 {
+                    out.push(FIELD);
+                }
+                out.push(c.1.mark());
+                out.push_str(&c.0);
+            }
+            out.push('\n');
         }
     }
 }
@@ -603,13 +757,16 @@ impl<W: Write> Table<W> {
         let p = Paint {
             color: self.color,
             markdown: self.markdown,
+            html: self.html,
             width: self.width,
             shortened: std::cell::Cell::new(false),
         };
         let c = &m.capture;
         let mut o = String::new();
-        let h = |o: &mut String, title: &str| {
-            if p.markdown {
+        let h = |o: &mut String, key: &str, title: &str| {
+            if p.html {
+                let _ = writeln!(o, "\n{HEADING_LINE}{key}{FIELD}{title}");
+            } else if p.markdown {
                 let _ = writeln!(o, "\n{HEADING_LINE}{title}");
             } else {
                 let _ = writeln!(o, "\n{}", p.paint(Tone::Bold, title));
@@ -737,7 +894,7 @@ impl<W: Write> Table<W> {
             self.latency(&mut o, &p, m, &h);
         }
         if !m.warnings.is_empty() {
-            h(&mut o, "Warnings");
+            h(&mut o, "warnings", "Warnings");
             for w in m.warnings {
                 let _ = writeln!(o, "  {} {}", p.paint(Tone::Warn, "!"), escape::terminal(w));
             }
@@ -760,9 +917,15 @@ impl<W: Write> Table<W> {
     }
 
     /// The verdicts first: who breaks, who is held back, who is ready.
-    fn readiness(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn readiness(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         let r = &m.readiness;
-        h(o, &format!("Readiness for {}", r.policy));
+        h(o, "readiness", &format!("Readiness for {}", r.policy));
         let n = |v: Verdict| r.clients_with(v);
         let plural =
             |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
@@ -937,8 +1100,14 @@ impl<W: Write> Table<W> {
         }
     }
 
-    fn versions(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
-        h(o, "Negotiated versions");
+    fn versions(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
+        h(o, "versions", "Negotiated versions");
         let mut g = Grid::new(&[
             ("VERSION", false),
             ("CONNS", true),
@@ -963,9 +1132,16 @@ impl<W: Write> Table<W> {
         g.render(p, o);
     }
 
-    fn clients(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn clients(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         h(
             o,
+            "clients",
             "Clients (versions negotiated, and the highest each connection offered)",
         );
         let lim = self.limit(m.clients.len());
@@ -1014,8 +1190,14 @@ impl<W: Write> Table<W> {
         lim.note(o, "clients");
     }
 
-    fn servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
-        h(o, "Servers");
+    fn servers(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
+        h(o, "servers", "Servers");
         let lim = self.limit(m.servers.len());
         // A column for certificate findings when any server has them.
         let certs = m
@@ -1075,11 +1257,21 @@ impl<W: Write> Table<W> {
 
     /// Client software: connections by JA4 fingerprint, so one legacy
     /// application on many hosts is one row.
-    fn software(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn software(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         if m.fingerprints.is_empty() {
             return;
         }
-        h(o, "Client software (TLS fingerprints: JA4, JA3 beside it)");
+        h(
+            o,
+            "software",
+            "Client software (TLS fingerprints: JA4, JA3 beside it)",
+        );
         let lim = self.limit(m.fingerprints.len());
         let mut g = Grid::new(&[
             ("JA4", false),
@@ -1122,13 +1314,14 @@ impl<W: Write> Table<W> {
         o: &mut String,
         p: &Paint,
         m: &Model<'_>,
-        h: &dyn Fn(&mut String, &str),
+        h: &dyn Fn(&mut String, &str, &str),
     ) {
         if m.applications.is_empty() {
             return;
         }
         h(
             o,
+            "applications",
             "Client applications (process names from Fiddler sessions)",
         );
         let lim = self.limit(m.applications.len());
@@ -1166,7 +1359,7 @@ impl<W: Write> Table<W> {
         o: &mut String,
         p: &Paint,
         m: &Model<'_>,
-        h: &dyn Fn(&mut String, &str),
+        h: &dyn Fn(&mut String, &str, &str),
     ) {
         let c = &m.certificates;
         if c.certificates.is_empty() && c.unreadable.0.is_empty() {
@@ -1174,6 +1367,7 @@ impl<W: Write> Table<W> {
         }
         h(
             o,
+            "certificates",
             "Certificates (servers' certificates in clear, TLS 1.2 and below)",
         );
         let with_findings = c
@@ -1265,11 +1459,17 @@ impl<W: Write> Table<W> {
         }
     }
 
-    fn sql_servers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn sql_servers(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         if m.sql_servers.is_empty() {
             return;
         }
-        h(o, "SQL Server (TDS)");
+        h(o, "sql", "SQL Server (TDS)");
         let lim = self.limit(m.sql_servers.len());
         let count =
             |n: u64, tone: Tone| Cell::new(n.to_string(), if n > 0 { tone } else { Tone::Plain });
@@ -1322,8 +1522,14 @@ impl<W: Write> Table<W> {
         }
     }
 
-    fn ciphers(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
-        h(o, "Negotiated cipher suites");
+    fn ciphers(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
+        h(o, "ciphers", "Negotiated cipher suites");
         let mut g = Grid::new(&[("CIPHER SUITE", false), ("CONNS", true), ("CLASS", false)]);
         for c in &m.ciphers {
             let tone = if c.suite.classes().weak() {
@@ -1354,9 +1560,16 @@ impl<W: Write> Table<W> {
         sentinel_lines(&rows.iter().collect::<Vec<_>>(), p, o);
     }
 
-    fn legacy(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn legacy(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         h(
             o,
+            "legacy",
             "Legacy: connections below TLS 1.2 or with a weak suite (3DES, RC4, NULL, EXPORT, \
              anonymous, DES), most connections first",
         );
@@ -1423,8 +1636,14 @@ impl<W: Write> Table<W> {
         lim.note(o, "clients");
     }
 
-    fn failures(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
-        h(o, "Failed handshakes");
+    fn failures(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
+        h(o, "failures", "Failed handshakes");
         if m.failures.is_empty() {
             return none(o, p);
         }
@@ -1455,9 +1674,16 @@ impl<W: Write> Table<W> {
         lim.note(o, "rows");
     }
 
-    fn fallbacks(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn fallbacks(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         h(
             o,
+            "fallbacks",
             "Fallback retries (a failed handshake retried with a lower version)",
         );
         if m.fallbacks.is_empty() {
@@ -1518,10 +1744,16 @@ impl<W: Write> Table<W> {
         lim.note(o, "retries");
     }
 
-    fn policy(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn policy(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         let Some(policy) = &m.policy else { return };
         let min = policy.min_version;
-        h(o, &format!("Policy check: minimum {min}"));
+        h(o, "policy", &format!("Policy check: minimum {min}"));
         if policy.violations.is_empty() {
             let _ = writeln!(
                 o,
@@ -1556,10 +1788,17 @@ impl<W: Write> Table<W> {
     }
 
     /// `--bucket`: a line per bucket of capture time, for legacy traffic.
-    fn buckets(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn buckets(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         let Some(b) = &m.buckets else { return };
         h(
             o,
+            "buckets",
             &format!(
                 "Legacy over time ({} buckets, capture time UTC)",
                 width_label(b.width_secs)
@@ -1612,11 +1851,21 @@ impl<W: Write> Table<W> {
         }
     }
 
-    fn latency(&self, o: &mut String, p: &Paint, m: &Model<'_>, h: &dyn Fn(&mut String, &str)) {
+    fn latency(
+        &self,
+        o: &mut String,
+        p: &Paint,
+        m: &Model<'_>,
+        h: &dyn Fn(&mut String, &str, &str),
+    ) {
         if m.latency_ms.0.is_empty() {
             return;
         }
-        h(o, "Handshake latency, ClientHello → ServerHello (ms)");
+        h(
+            o,
+            "latency",
+            "Handshake latency, ClientHello → ServerHello (ms)",
+        );
         let mut g = Grid::new(&[
             ("VERSION", false),
             ("COUNT", true),
