@@ -293,3 +293,142 @@ fn markdown_shows_wire_names_as_text_never_as_markup() {
         }
     }
 }
+
+/// The elements `--format html` writes; any other tag in the page would
+/// have come from the wire.
+const HTML_TAGS: &[&str] = &[
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "section",
+    "div",
+    "span",
+    "strong",
+    "nav",
+    "ol",
+    "ul",
+    "li",
+    "a",
+    "main",
+    "figure",
+    "figcaption",
+    "svg",
+    "g",
+    "text",
+    "rect",
+    "line",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "footer",
+    "script",
+];
+
+/// The tags of `html` (`<name attr="...">`), each with its name and the
+/// names of its attributes. Values are quoted and escaped by the report,
+/// so a tag ends at the first `>`; the contents of `<style>` and
+/// `<script>` are skipped.
+fn html_tags(html: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("an unclosed tag");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('/') || tag.starts_with('!') {
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        // Attribute names: after a space, up to `=` (values are quoted).
+        let mut attrs = Vec::new();
+        let mut in_value = false;
+        let mut current = String::new();
+        for c in tag[name.len()..].chars() {
+            match (in_value, c) {
+                (false, '"') | (true, '"') => in_value = !in_value,
+                (false, '=') => attrs.push(std::mem::take(&mut current).trim().to_string()),
+                (false, ' ') => current.clear(),
+                (false, c) => current.push(c),
+                (true, _) => {}
+            }
+        }
+        // The report's own style and script are raw text up to their end tag.
+        if name == "style" || name == "script" {
+            let end = rest
+                .find(&format!("</{name}>"))
+                .expect("an unclosed raw-text element");
+            rest = &rest[end..];
+        }
+        out.push((name, attrs));
+    }
+    out
+}
+
+#[test]
+fn html_shows_wire_names_as_text_never_as_markup_or_script() {
+    let dir = tempdir("hostile-names-html");
+    let (path, names) = hostile_capture(&dir);
+    let page = dir.join("report.html");
+    run(
+        &[
+            "--format",
+            "html",
+            "--top",
+            "0",
+            "-o",
+            page.to_str().unwrap(),
+        ],
+        &path,
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!("TLS connections: {}", names.len())));
+    // No control character from the wire (they are shown escaped).
+    assert_terminal_safe("html", html.as_bytes());
+    let tags = html_tags(&html);
+    for (name, attrs) in &tags {
+        assert!(HTML_TAGS.contains(&name.as_str()), "<{name}> in the page");
+        for a in attrs {
+            assert!(!a.starts_with("on"), "{a} on <{name}>");
+            assert!(
+                !matches!(a.as_str(), "src" | "srcdoc" | "style" | "formaction"),
+                "{a} on <{name}>"
+            );
+        }
+    }
+    assert_eq!(tags.iter().filter(|t| t.0 == "script").count(), 1);
+    // Every link stays in the page.
+    for href in html.split("href=\"").skip(1) {
+        assert!(href.starts_with('#'), "{}", &href[..40.min(href.len())]);
+    }
+    // The policy: inline style and script by hash, nothing else.
+    let csp = tlssniff::report::html::content_security_policy();
+    assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"));
+    assert!(html.contains(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">"
+    )));
+    // The names are there, as text.
+    for shown in [
+        "&lt;script&gt;alert(1)&lt;/script&gt;.example.test",
+        "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;",
+        "[click](javascript:alert(1))",
+        "&amp;lt;entity&amp;#x3c;.example.test",
+    ] {
+        assert!(html.contains(shown), "{shown:?} not in the page");
+    }
+}

@@ -229,6 +229,7 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
         )),
         Format::SummaryJson => Box::new(SummaryJson::new(out)),
         Format::Markdown => Box::new(Table::markdown(out, cfg.top)),
+        Format::Html => Box::new(crate::report::html::Html::new(out, cfg.top)),
     })
 }
 

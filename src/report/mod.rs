@@ -6,9 +6,11 @@
 //! [`model::Model`] — built once from the aggregate at the end — and compute
 //! nothing of their own. The JSON shapes are DESIGN.md's output schema.
 
+pub mod chart;
 pub mod csv;
 pub mod escape;
 pub mod evidence;
+pub mod html;
 pub mod jsonl;
 pub mod model;
 pub mod summary_json;
@@ -70,6 +72,8 @@ pub enum Format {
     SummaryJson,
     /// The summary's sections as GitHub-flavoured Markdown (for tickets).
     Markdown,
+    /// One self-contained HTML page with charts (use with -o report.html).
+    Html,
 }
 
 /// Rounds a duration in milliseconds to microseconds for output.
