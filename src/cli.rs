@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::analysis::aggregate::Bucket;
 use crate::analysis::readiness::{DenyClass, Policy, Preset};
 use crate::config::{Config, LIVE_NEEDS_FEATURE, LiveConfig, RunPolicy};
 use crate::error::Error;
@@ -159,9 +160,11 @@ pub struct Args {
     /// A time series in summary-json (and a line per bucket of legacy
     /// traffic in the table): connections by negotiated version, legacy
     /// connections, failures and clients below the policy per bucket of
-    /// capture time, e.g. 15m, 1h, 1d (s, m, h, d).
+    /// capture time, e.g. 15m, 1h, 1d (s, m, h, d), or `auto`: the
+    /// narrowest of 1s, 5s, 15s, 1m, 5m, 15m, 1h, 6h, 1d, 7d, 28d that
+    /// spans the capture in at most 60 buckets (the HTML report's default).
     #[arg(long, value_name = "DURATION", value_parser = parse_bucket)]
-    pub bucket: Option<Duration>,
+    pub bucket: Option<Bucket>,
 
     /// Names for client fingerprints: a CSV of `fingerprint,label` lines
     /// (a JA4 or a JA3 hash each), shown in the "Client software" view.
@@ -354,9 +357,13 @@ fn load_labels(
     Ok(labels)
 }
 
-/// `15m`, `1h`, `1d`, `30s`: a bucket width of at least one second.
-fn parse_bucket(s: &str) -> Result<Duration, String> {
-    let bad = || format!("bad bucket {s:?}: a number and s, m, h or d (15m, 1h, 1d)");
+/// `15m`, `1h`, `1d`, `30s`: a bucket width of at least one second; or
+/// `auto`.
+fn parse_bucket(s: &str) -> Result<Bucket, String> {
+    if s == "auto" {
+        return Ok(Bucket::Auto);
+    }
+    let bad = || format!("bad bucket {s:?}: a number and s, m, h or d (15m, 1h, 1d), or auto");
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
     let n: u64 = n.parse().map_err(|_| bad())?;
     let secs = match unit {
@@ -367,7 +374,7 @@ fn parse_bucket(s: &str) -> Result<Duration, String> {
         _ => return Err(bad()),
     };
     match n.checked_mul(secs) {
-        Some(total) if total > 0 => Ok(Duration::from_secs(total)),
+        Some(total) if total > 0 => Ok(Bucket::Every(Duration::from_secs(total))),
         _ => Err(bad()),
     }
 }
@@ -556,7 +563,11 @@ impl Args {
                     gate: explicit,
                 }
             },
-            bucket: self.bucket,
+            // The HTML report draws the version mix over time.
+            bucket: match (self.bucket, self.format) {
+                (None, Format::Html) => Some(Bucket::Auto),
+                (b, _) => b,
+            },
             labels: match &self.fingerprints {
                 Some(path) => load_labels(path)?,
                 None => Default::default(),

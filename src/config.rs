@@ -31,7 +31,7 @@ pub struct Config {
     /// The policy readiness is judged by, and whether it is a gate.
     pub policy: RunPolicy,
     /// The width of summary-json's time buckets, if any.
-    pub bucket: Option<Duration>,
+    pub bucket: Option<crate::analysis::aggregate::Bucket>,
     /// `--fingerprints`: names of client fingerprints (JA4 or JA3).
     pub labels: std::collections::BTreeMap<String, String>,
     pub max_flows: usize,

@@ -360,6 +360,52 @@ fn buckets_partition_the_connections_by_capture_time_for_any_threads() {
     assert!(without.get("buckets").is_none());
 }
 
+#[test]
+fn auto_buckets_pick_the_narrowest_width_for_the_span_and_html_uses_them() {
+    let json = |args: &[&str], f: &str| -> Value {
+        let mut all = vec!["--format", "summary-json"];
+        all.extend(args);
+        let path = fixture(f);
+        all.push(path.to_str().unwrap());
+        serde_json::from_str(&stdout(&tlssniff(all))).unwrap()
+    };
+    // The demo spans 24 s: one-second buckets; the same with any threads.
+    let s = json(&["--bucket", "auto"], "demo.pcapng");
+    assert_eq!(s["buckets"]["width_secs"], 1);
+    let series = s["buckets"]["series"].as_array().unwrap();
+    let sum: u64 = series
+        .iter()
+        .map(|r| r["connections"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, s["connections"].as_u64().unwrap());
+    assert_eq!(
+        s,
+        json(&["--bucket", "auto", "--threads", "3"], "demo.pcapng")
+    );
+    // mixed-clients-nsec: the width follows the span, at most 60 buckets.
+    let m = json(&["--bucket", "auto"], "mixed-clients-nsec.pcap");
+    let width = m["buckets"]["width_secs"].as_u64().unwrap();
+    let (first, last) = (
+        m["capture"]["first_ts"].as_str().unwrap().to_string(),
+        m["capture"]["last_ts"].as_str().unwrap().to_string(),
+    );
+    let series = m["buckets"]["series"].as_array().unwrap();
+    assert!(!series.is_empty() && series.len() <= 60, "{first} {last}");
+    assert!([1, 5, 15, 60, 300, 900, 3600].contains(&width), "{width}");
+    // The HTML report draws the series without being asked for it.
+    let page = stdout(&tlssniff([
+        "--format",
+        "html",
+        fixture("demo.pcapng").to_str().unwrap(),
+    ]));
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(
+        page.contains("Legacy over time (1s buckets"),
+        "no time series"
+    );
+    assert!(page.contains("data-chart=\"chart-buckets\""));
+}
+
 /// The TCP destination port of an Ethernet/IPv4 frame.
 fn dst_port(frame: &[u8]) -> Option<u16> {
     let ihl = usize::from(frame.get(14)? & 0x0f) * 4;

@@ -249,6 +249,27 @@ pub struct FailureKey {
 /// Most clients below the policy remembered per time bucket.
 const MAX_CLIENTS_PER_BUCKET: usize = 1024;
 
+/// `--bucket`: a fixed width, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    Every(crate::time::Duration),
+    /// The narrowest of [`AUTO_WIDTHS`] that spans the capture's
+    /// connections in at most [`AUTO_BUCKETS`] buckets: start at one second
+    /// and, whenever the first and last bucket are further apart, merge
+    /// them into the next width. The width reached
+    /// depends only on the connections' times, not on their order.
+    Auto,
+}
+
+/// Most buckets of `--bucket auto` (a chart's worth).
+pub const AUTO_BUCKETS: usize = 60;
+
+/// The widths `--bucket auto` picks from (seconds), each a multiple of the
+/// one before, so buckets merge exactly: 1 s to 28 days.
+pub const AUTO_WIDTHS: [u64; 11] = [
+    1, 5, 15, 60, 300, 900, 3_600, 21_600, 86_400, 604_800, 2_419_200,
+];
+
 /// One bucket of capture time (`--bucket`).
 #[derive(Clone, Debug, Default)]
 pub struct BucketStats {
@@ -262,6 +283,48 @@ pub struct BucketStats {
     /// counts connections of the others).
     pub clients_below: BTreeSet<IpAddr>,
     pub more_clients: u64,
+}
+
+/// `--bucket auto`: merges the buckets into the next width of
+/// [`AUTO_WIDTHS`] until the first and the last are at most
+/// [`AUTO_BUCKETS`] apart.
+fn coarsen(t: &mut Totals) {
+    let mut width = t.auto_width.max(1);
+    let span = |t: &Totals| match (t.buckets.first_key_value(), t.buckets.last_key_value()) {
+        (Some((a, _)), Some((b, _))) => b - a + 1,
+        _ => 0,
+    };
+    while span(t) > AUTO_BUCKETS as u64 {
+        let Some(&next) = AUTO_WIDTHS.iter().find(|w| **w > width) else {
+            break;
+        };
+        for (key, b) in std::mem::take(&mut t.buckets) {
+            t.buckets.entry(key * width / next).or_default().merge(b);
+        }
+        width = next;
+    }
+    t.auto_width = width;
+}
+
+impl BucketStats {
+    /// Adds `other` (a bucket merged into this wider one).
+    fn merge(&mut self, other: BucketStats) {
+        self.connections += other.connections;
+        for (v, n) in other.versions {
+            *self.versions.entry(v).or_default() += n;
+        }
+        self.legacy += other.legacy;
+        self.failed += other.failed;
+        self.below_policy += other.below_policy;
+        self.more_clients += other.more_clients;
+        for ip in other.clients_below {
+            if self.clients_below.len() < MAX_CLIENTS_PER_BUCKET {
+                self.clients_below.insert(ip);
+            } else if !self.clients_below.contains(&ip) {
+                self.more_clients += 1;
+            }
+        }
+    }
 }
 
 /// Handshake latency per negotiated version (microseconds).
@@ -314,6 +377,8 @@ pub struct Totals {
     pub buckets: BTreeMap<u64, BucketStats>,
     /// Connections whose bucket found the series full (`--max-rows`).
     pub unlisted_buckets: u64,
+    /// `--bucket auto`: the width reached so far (seconds).
+    pub auto_width: u64,
     /// Connections whose server certificate was read.
     pub certificates: u64,
     /// Connections whose server Certificate message could not be read, by
@@ -424,8 +489,8 @@ impl<K: Eq + std::hash::Hash + Ord + Clone, V: Default + Clone> Rows<K, V> {
 pub struct Aggregator {
     min_version: Option<Version>,
     policy: Policy,
-    /// The width of a time bucket, in seconds.
-    bucket_secs: Option<u64>,
+    /// `--bucket`.
+    bucket: Option<Bucket>,
     totals: Mutex<Totals>,
     clients: Rows<IpAddr, ClientStats>,
     servers: Rows<Endpoint, ServerStats>,
@@ -448,13 +513,13 @@ impl Aggregator {
     pub fn new(
         min_version: Option<Version>,
         policy: Policy,
-        bucket: Option<crate::time::Duration>,
+        bucket: Option<Bucket>,
         max_rows: usize,
     ) -> Aggregator {
         Aggregator {
             min_version,
             policy,
-            bucket_secs: bucket.map(|d| (d.0 / 1_000_000_000).max(1)),
+            bucket,
             totals: Mutex::new(Totals::default()),
             clients: Rows::new(max_rows),
             servers: Rows::new(max_rows),
@@ -469,6 +534,14 @@ impl Aggregator {
             max_rows,
             unlisted_fallbacks: AtomicU64::new(0),
             unlisted_pairs: AtomicU64::new(0),
+        }
+    }
+
+    /// The bucket width in seconds (`--bucket auto`: the one reached).
+    fn bucket_width(&self, t: &Totals) -> Option<u64> {
+        match self.bucket? {
+            Bucket::Every(d) => Some((d.0 / 1_000_000_000).max(1)),
+            Bucket::Auto => Some(t.auto_width.max(1)),
         }
     }
 
@@ -551,7 +624,7 @@ impl Aggregator {
             if let (Some(v), Some(d)) = (row_version, rec.handshake) {
                 t.latency.record(v, d.as_micros());
             }
-            if let Some(width) = self.bucket_secs {
+            if let Some(width) = self.bucket_width(&t) {
                 let key = rec.ts.secs() / width;
                 let room = t.buckets.len() < self.max_rows;
                 match t.buckets.entry(key) {
@@ -573,6 +646,9 @@ impl Aggregator {
                             }
                         }
                     }
+                }
+                if self.bucket == Some(Bucket::Auto) {
+                    coarsen(&mut t);
                 }
             }
         }
@@ -796,10 +872,11 @@ impl Aggregator {
     /// The final summary, without copying the tables (the end of a run).
     pub fn into_summary(self) -> Summary {
         let unlisted = self.unlisted();
+        let bucket_secs = self.bucket_width(&self.totals());
         Summary {
             min_version: self.min_version,
             policy: self.policy,
-            bucket_secs: self.bucket_secs,
+            bucket_secs,
             totals: self.totals.into_inner().unwrap_or_else(|e| e.into_inner()),
             clients: self.clients.into_sorted(),
             servers: self.servers.into_sorted(),
@@ -821,11 +898,12 @@ impl Aggregator {
 
     /// A consistent, sorted copy for reports.
     pub fn snapshot(&self) -> Summary {
+        let totals = self.totals().clone();
         Summary {
             min_version: self.min_version,
             policy: self.policy,
-            bucket_secs: self.bucket_secs,
-            totals: self.totals().clone(),
+            bucket_secs: self.bucket_width(&totals),
+            totals,
             clients: self.clients.sorted(),
             servers: self.servers.sorted(),
             legacy: self.legacy.sorted(),
@@ -1003,5 +1081,50 @@ mod tests {
         assert_eq!(s.servers[0].1.versions.len(), 2);
         let latency: Vec<_> = s.totals.latency.by_version.keys().copied().collect();
         assert_eq!(latency, [Version::OTHER, Version::TLS12]);
+    }
+
+    #[test]
+    fn auto_buckets_merge_into_the_narrowest_width_that_spans_the_capture() {
+        let bucket = |n: u64| BucketStats {
+            connections: n,
+            versions: [(Some(Version::TLS12), n)].into_iter().collect(),
+            legacy: 1,
+            ..BucketStats::default()
+        };
+        // 200 one-second buckets (seconds 1000..1200): 5 s is the narrowest
+        // width under 60 buckets (40 of them).
+        let mut t = Totals::default();
+        let add = |t: &mut Totals, sec: u64, n: u64| {
+            let width = t.auto_width.max(1);
+            t.buckets.entry(sec / width).or_default().merge(bucket(n));
+            coarsen(t);
+        };
+        for sec in 1000..1200u64 {
+            add(&mut t, sec, sec % 7 + 1);
+        }
+        assert_eq!(t.auto_width, 5);
+        assert_eq!(t.buckets.len(), 40);
+        assert_eq!(t.buckets.keys().next(), Some(&200));
+        let total: u64 = (1000..1200u64).map(|s| s % 7 + 1).sum();
+        assert_eq!(
+            t.buckets.values().map(|b| b.connections).sum::<u64>(),
+            total
+        );
+        let v: u64 = t
+            .buckets
+            .values()
+            .map(|b| b.versions[&Some(Version::TLS12)])
+            .sum();
+        assert_eq!(v, total);
+        assert!(t.buckets.values().all(|b| b.legacy == 5));
+        // Two bursts an hour apart: the span decides, not the count.
+        let mut t = Totals::default();
+        for sec in [3_601u64, 0, 1, 2, 3_600] {
+            add(&mut t, sec, 1);
+        }
+        // 3,600 s at 60 s is 61 buckets: one too many.
+        assert_eq!(t.auto_width, 300);
+        assert_eq!(t.buckets.keys().copied().collect::<Vec<_>>(), [0, 12]);
+        assert_eq!(t.buckets[&12].connections, 2);
     }
 }
