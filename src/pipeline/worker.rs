@@ -176,7 +176,9 @@ impl Worker {
         self.completed = true;
     }
 
-    /// A UDP datagram for the datagram path (a QUIC long-header packet).
+    /// A UDP datagram for the datagram path: a QUIC packet (long or short
+    /// header) or a DTLS record; only a long header or a DTLS record opens
+    /// a flow; one that belongs to no flow is counted as UDP that was neither.
     fn datagram(&mut self, seg: &Segment<'_>, tunnel: Option<&Tunnel>, ts: Timestamp, index: u64) {
         let (key, side) = FlowKey::new(seg.src, seg.dst);
         let max = self.limits.max_handshake_bytes;
