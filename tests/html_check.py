@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The HTML report in a real browser: headless Chromium, scripts on and off.
 
-For each capture (the demo, a generated ~300-client capture, and the demo
-with its SNI values replaced by script-like text of the same length), write
+For each capture (the demo, a generated ~300-client capture, a SQL Server
+(TDS) fixture, and the demo with its SNI values replaced by script-like text of the same length), write
 `--format html` and `--format summary-json --bucket auto` (the HTML report's
 default buckets), load the page in `chromium --headless --dump-dom` with
 scripts enabled and disabled, and check:
@@ -19,7 +19,8 @@ scripts enabled and disabled, and check:
   own, whose hash the CSP names), no event-handler attribute, no element
   outside the report's own set, no `src`, no link that leaves the page; the
   hostile names are in the page as text;
-- a screenshot renders (PNG written).
+- a screenshot renders (PNG written) and the page prints (to PDF);
+- on a SQL Server capture, the SQL Server chart is there too.
 
     python3 tests/html_check.py target/release/tlssniff [--keep DIR]
 
@@ -241,6 +242,7 @@ class Browser:
         doc = self.send("DOM.getDocument", {"depth": -1}, session=s)
         dom = self.send("DOM.getOuterHTML", {"nodeId": doc["root"]["nodeId"]}, session=s)["outerHTML"]
         shot = base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"}, session=s)["data"])
+        self.pdf = base64.b64decode(self.send("Page.printToPDF", {}, session=s)["data"])
         messages = [m for m in self.events if m.get("sessionId") == s and m.get("method") in
                     ("Runtime.consoleAPICalled", "Runtime.exceptionThrown", "Log.entryAdded")]
         self.send("Target.closeTarget", {"targetId": target})
@@ -346,6 +348,31 @@ def check_page(c, name, html_text, dom, summary, scripts, csp_script_hash, hosti
             # Its numbers: every data-src under it (none) — so check the model.
             if fid in ("chart-versions", "chart-clients", "chart-servers", "chart-buckets"):
                 c.ok(summary["connections"] == 0, f"{prefix}: {fid} empty with connections")
+    # Bars per chart: as many as summary-json has numbers for.
+    def marks_of(fid):
+        f = figures.get(fid)
+        return None if f is None else len(f.find(lambda n: n.tag == "rect" and "mark" in n.classes()))
+    if summary["connections"] > 0:
+        want = {
+            "chart-versions": len(summary["versions"]) + (1 if summary["not_negotiated"] else 0),
+            "chart-max-offered": len(summary["max_offered"]),
+            "chart-clients-readiness": len(summary["readiness"]["clients"]),
+            "chart-servers-readiness": len(summary["readiness"]["servers"]),
+            "chart-latency": 3 * len(summary["latency_ms"]),
+            "chart-cipher-classes": len({c for r in summary["ciphers"] for c in r["classes"]}),
+            "chart-buckets": sum(1 for b in summary["buckets"]["series"]
+                                 for n in b["versions"].values() if n > 0),
+        }
+        if summary.get("sql_servers"):
+            want["chart-sql"] = sum(1 for r in summary["sql_servers"][:10]
+                                    for n in r["versions"].values() if n > 0)
+        if summary["certificates"]["certificates"]:
+            want["chart-certificate-findings"] = len(summary["certificates"]["findings"])
+        if summary.get("fingerprints"):
+            want["chart-fingerprints"] = min(10, len(summary["fingerprints"]))
+        for fid, n in want.items():
+            c.ok(marks_of(fid) == n, f"{prefix}: {fid} has {marks_of(fid)} marks, summary-json {n}")
+
     # Stacked charts: one segment per nonzero version of each row.
     for fid, key in (("chart-clients", "clients"), ("chart-servers", "servers")):
         f = figures.get(fid)
@@ -425,6 +452,7 @@ def main():
     subprocess.run([gen, "--handshake-only", "--connections", "550", "-o", str(generated)],
                    check=True, capture_output=True)
     cases.append(("generated", generated, []))
+    cases.append(("sql", REPO / "fixtures" / "tds-tls-versions.pcap", []))
     hostile_path = work / "hostile.pcapng"
     shown = hostile_capture(REPO / "fixtures" / "demo.pcapng", hostile_path)
     cases.append(("hostile", hostile_path, shown))
@@ -454,6 +482,10 @@ def main():
         marks_off = root_off.find(lambda n: n.tag == "rect" and "mark" in n.classes())
         c.ok(len(marks_off) == len(marks), f"{name}: {len(marks_off)} marks with scripts off, {len(marks)} on")
         (work / f"{name}.png").write_bytes(shot)
+        pdf = browser.pdf
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        c.ok(pdf.startswith(b"%PDF") and pages >= 2, f"{name}: printed to {pages} PDF pages")
+        (work / f"{name}.pdf").write_bytes(pdf)
         c.ok(shot.startswith(b"\x89PNG") and len(shot) > 20_000, f"{name}: no screenshot")
     browser.close()
     print(f"html_check: {c.passed} checks passed, {len(c.failures)} failed")
