@@ -534,6 +534,14 @@ impl Args {
         // `-o -` is standard output, as with most tools.
         self.output = self.output.take().filter(|p| p.as_os_str() != "-");
         let stdout_tty = std::io::stdout().is_terminal() && self.output.is_none();
+        if stdout_tty && self.format == Format::Html {
+            // As gzip does with compressed data: a page is for a file.
+            return Err(Error::Usage(
+                "--format html writes a web page, not text for a terminal: \
+                 add -o report.html (or redirect standard output)"
+                    .into(),
+            ));
+        }
         let table_width = self.table_width(stdout_tty);
         // Reading a stream (`tcpdump -w - | tlssniff -`): show records as
         // they complete rather than when a buffer fills.

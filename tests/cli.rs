@@ -383,3 +383,22 @@ fn a_trailing_filter_on_files_is_a_filter() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn an_html_page_is_not_written_to_a_terminal() {
+    // script(1) gives the command a real terminal as standard output.
+    let cmd = format!(
+        "{} --format html {}; echo exit=$?",
+        env!("CARGO_BIN_EXE_tlssniff"),
+        fixture("demo.pcapng").display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("COLUMNS")
+        .output()
+        .expect("script(1) (util-linux) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("writes a web page"), "{text}");
+    assert!(text.contains("exit=2"), "{text}");
+    assert!(!text.contains("<!DOCTYPE"), "{text}");
+}
