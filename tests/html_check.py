@@ -2,7 +2,7 @@
 """The HTML report in a real browser: headless Chromium, scripts on and off.
 
 For each capture (the demo, a generated ~300-client capture, a SQL Server
-(TDS) fixture, and the demo with its SNI values replaced by script-like text of the same length), write
+(TDS) fixture, a Fiddler archive, and the demo with its SNI values replaced by script-like text of the same length), write
 `--format html` and `--format summary-json --bucket auto` (the HTML report's
 default buckets), load the page in `chromium --headless --dump-dom` with
 scripts enabled and disabled, and check:
@@ -20,7 +20,8 @@ scripts enabled and disabled, and check:
   outside the report's own set, no `src`, no link that leaves the page; the
   hostile names are in the page as text;
 - a screenshot renders (PNG written) and the page prints (to PDF);
-- on a SQL Server capture, the SQL Server chart is there too.
+- on a SQL Server capture and a Fiddler archive, the SQL Server and the
+  applications charts are there too.
 
     python3 tests/html_check.py target/release/tlssniff [--keep DIR]
 
@@ -66,7 +67,7 @@ HOSTILE = {
 # Charts every report with connections has.
 ALWAYS = {"chart-clients-readiness", "chart-servers-readiness", "chart-versions",
           "chart-max-offered", "chart-clients", "chart-servers", "chart-buckets",
-          "chart-latency", "chart-cipher-classes"}
+          "chart-cipher-classes"}
 
 
 class Node:
@@ -358,7 +359,6 @@ def check_page(c, name, html_text, dom, summary, scripts, csp_script_hash, hosti
             "chart-max-offered": len(summary["max_offered"]),
             "chart-clients-readiness": len(summary["readiness"]["clients"]),
             "chart-servers-readiness": len(summary["readiness"]["servers"]),
-            "chart-latency": 3 * len(summary["latency_ms"]),
             "chart-cipher-classes": len({c for r in summary["ciphers"] for c in r["classes"]}),
             "chart-buckets": sum(1 for b in summary["buckets"]["series"]
                                  for n in b["versions"].values() if n > 0),
@@ -366,6 +366,11 @@ def check_page(c, name, html_text, dom, summary, scripts, csp_script_hash, hosti
         if summary.get("sql_servers"):
             want["chart-sql"] = sum(1 for r in summary["sql_servers"][:10]
                                     for n in r["versions"].values() if n > 0)
+        if summary["latency_ms"]:
+            want["chart-latency"] = 3 * len(summary["latency_ms"])
+        if summary.get("applications"):
+            want["chart-applications"] = sum(1 for r in summary["applications"][:10]
+                                             for n in r["versions"].values() if n > 0)
         if summary["certificates"]["certificates"]:
             want["chart-certificate-findings"] = len(summary["certificates"]["findings"])
         if summary.get("fingerprints"):
@@ -453,6 +458,7 @@ def main():
                    check=True, capture_output=True)
     cases.append(("generated", generated, []))
     cases.append(("sql", REPO / "fixtures" / "tds-tls-versions.pcap", []))
+    cases.append(("fiddler", REPO / "fixtures" / "fiddler-legacy.saz", []))
     hostile_path = work / "hostile.pcapng"
     shown = hostile_capture(REPO / "fixtures" / "demo.pcapng", hostile_path)
     cases.append(("hostile", hostile_path, shown))

@@ -437,6 +437,24 @@ fn charts(key: &str, m: &Model<'_>) -> Vec<Markup> {
                 &rows,
             )]
         }
+        "applications" => {
+            let rows: Vec<Row> = m
+                .applications
+                .iter()
+                .take(CHART_ROWS)
+                .map(|a| {
+                    let name = serde_json::to_value(a.name).unwrap_or(Value::Null);
+                    let label = super::escape::terminal_bytes(a.name.as_bytes());
+                    by_version(label, &a.versions, &json!(["applications", {"name": name}]))
+                })
+                .collect();
+            vec![chart::bars(
+                "chart-applications",
+                "Connections per application, by negotiated version",
+                "connections",
+                &rows,
+            )]
+        }
         "certificates" => {
             let rows: Vec<Row> = Finding::ALL
                 .iter()
