@@ -23,7 +23,7 @@ scripts enabled and disabled, and check:
 - on a SQL Server capture and a Fiddler archive, the SQL Server and the
   applications charts are there too.
 
-    python3 tests/html_check.py target/release/tlssniff [--keep DIR]
+    python3 tests/html_check.py target/release/tlssniff [--keep DIR] [--extra CAPTURE]...
 
 Exit 1 on any failure. Standard library only (Python 3.11); needs
 `chromium` (Debian's package) on PATH.
@@ -444,6 +444,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("binary")
     ap.add_argument("--keep", help="keep the pages and screenshots in this directory")
+    ap.add_argument("--extra", action="append", default=[], metavar="CAPTURE",
+                    help="also check the report of this capture (e.g. the 1 GB generator capture)")
     a = ap.parse_args()
     if shutil.which("chromium") is None:
         print("html_check: chromium is not installed (apt-get install chromium)")
@@ -462,6 +464,9 @@ def main():
     hostile_path = work / "hostile.pcapng"
     shown = hostile_capture(REPO / "fixtures" / "demo.pcapng", hostile_path)
     cases.append(("hostile", hostile_path, shown))
+
+    for extra in a.extra:
+        cases.append((Path(extra).stem, Path(extra), []))
 
     c = Check()
     browser = Browser()
