@@ -214,6 +214,11 @@ impl Drop for Lab {
 
 /// Starts tlssniff on the lab's interface and waits until it captures.
 fn start(lab: &Lab, extra: &[&str]) -> Child {
+    start_with_stderr(lab, extra).0
+}
+
+/// Like [`start`], and the later lines of stderr arrive on the receiver.
+fn start_with_stderr(lab: &Lab, extra: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
         .args(["-i", &lab.host_if])
         .args(extra)
@@ -226,14 +231,16 @@ fn start(lab: &Lab, extra: &[&str]) -> Child {
     let mut line = String::new();
     err.read_line(&mut line).unwrap();
     assert!(line.contains("capturing on"), "{line}");
-    // Keep draining stderr so that the child never blocks on it.
+    // Keep draining stderr so that the child never blocks on it (whether or
+    // not anyone still listens).
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut sink = String::new();
-        while err.read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
+        let mut line = String::new();
+        while err.read_line(&mut line).unwrap_or(0) > 0 {
+            let _ = tx.send(std::mem::take(&mut line));
         }
     });
-    child
+    (child, rx)
 }
 
 fn interrupt(child: &Child) {
@@ -255,7 +262,7 @@ fn wait(child: Child) -> Output {
 #[test]
 fn live_handshakes_of_every_version_stream_and_stop_on_sigint() {
     let lab = Lab::new(1);
-    let sniff = start(&lab, &["--format", "jsonl"]);
+    let (sniff, stderr) = start_with_stderr(&lab, &["--format", "jsonl"]);
     for v in ["-tls1", "-tls1_1", "-tls1_2", "-tls1_3"] {
         lab.handshake(v);
     }
@@ -278,6 +285,16 @@ fn live_handshakes_of_every_version_stream_and_stop_on_sigint() {
     );
     assert!(recs.iter().all(|r| r["client_hello"]["sni"] == "live.test"));
     assert!(recs.iter().all(|r| r["server"]["port"] == 4433));
+    // libpcap's counters end the run on stderr, in jsonl mode too.
+    let lines: Vec<String> = stderr.iter().collect();
+    let counters = format!("tlssniff: {}: ", lab.host_if);
+    let line = lines.iter().find(|l| l.starts_with(&counters));
+    let line = line.unwrap_or_else(|| panic!("no counters line in {lines:?}"));
+    assert!(
+        line.trim_end()
+            .ends_with("packets received, 0 dropped by the kernel, 0 by the interface"),
+        "{line}"
+    );
 }
 
 #[test]

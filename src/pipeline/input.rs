@@ -266,19 +266,32 @@ fn read_live(
     });
     let dropped: u64 = capture.interfaces.iter().map(|i| i.dropped).sum();
     let if_dropped: u64 = capture.interfaces.iter().map(|i| i.if_dropped).sum();
-    if dropped + if_dropped > 0 {
-        warnings.push(format!(
-            "{dropped} packets were dropped by the kernel and {if_dropped} by the interface \
-             (libpcap's counters): handshakes in them were not seen. A larger buffer (-B), a \
-             tighter filter or more --threads may help"
-        ));
-    }
+    warnings.extend(drop_warning(capture.packets, dropped, if_dropped));
     Ok(Inputs {
         capture,
         warnings,
         errors: Vec::new(),
         read_ns: started.elapsed().as_nanos() as u64,
     })
+}
+
+/// The warning for packets lost before tlssniff saw them: how many, their
+/// share of all the packets (read plus dropped), and what to try.
+#[cfg(any(feature = "live", test))]
+fn drop_warning(read: u64, dropped: u64, if_dropped: u64) -> Option<String> {
+    let lost = dropped + if_dropped;
+    if lost == 0 {
+        return None;
+    }
+    let share = lost as f64 * 100.0 / (read + lost) as f64;
+    Some(format!(
+        "{lost} packets ({share:.2} % of {}) were lost before tlssniff saw them: {dropped} \
+         dropped by the kernel, {if_dropped} by the interface (libpcap's counters); the \
+         handshakes in them are missing from this report. Try a larger kernel buffer (-B 64), \
+         fewer --threads on a busy host, or a capture filter for the TLS ports \
+         (-f 'tcp port 443 or tcp port 1433')",
+        read + lost
+    ))
 }
 
 /// Does a file whose first packet is at `first` continue one that ended at
@@ -619,5 +632,28 @@ impl Copies {
             self.seen.remove(&old);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_warning;
+
+    #[test]
+    fn drops_are_warned_with_their_share_and_what_to_try() {
+        assert_eq!(drop_warning(1_000, 0, 0), None);
+        let w = drop_warning(990, 8, 2).unwrap();
+        assert!(
+            w.starts_with("10 packets (1.00 % of 1000) were lost"),
+            "{w}"
+        );
+        assert!(
+            w.contains("8 dropped by the kernel, 2 by the interface"),
+            "{w}"
+        );
+        assert!(
+            w.contains("-B 64") && w.contains("tcp port 443 or tcp port 1433"),
+            "{w}"
+        );
     }
 }

@@ -441,8 +441,19 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let mut model = Model::new(&summary, &capture, &notices);
     model.label_fingerprints(&cfg.labels);
     report.finish(&model).map_err(&oerr)?;
-    for w in &warnings {
-        if cfg.format != Format::Table || cfg.output.is_some() {
+    if cfg.format != Format::Table || cfg.output.is_some() {
+        // The table shows these itself; other reports on stdout or in a file
+        // get them on stderr, so a live run's losses are never silent.
+        for i in &capture.interfaces {
+            eprintln!(
+                "tlssniff: {}: {} packets received, {} dropped by the kernel, {} by the interface",
+                escape::terminal(&i.name),
+                i.received,
+                i.dropped,
+                i.if_dropped
+            );
+        }
+        for w in &warnings {
             eprintln!("tlssniff: warning: {}", escape::terminal(w));
         }
     }
