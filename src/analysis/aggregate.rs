@@ -318,11 +318,17 @@ impl BucketStats {
         self.below_policy += other.below_policy;
         self.more_clients += other.more_clients;
         for ip in other.clients_below {
-            if self.clients_below.len() < MAX_CLIENTS_PER_BUCKET {
-                self.clients_below.insert(ip);
-            } else if !self.clients_below.contains(&ip) {
-                self.more_clients += 1;
-            }
+            self.client_below(ip);
+        }
+    }
+
+    /// A client below the policy: remembered while there is room, else
+    /// counted in `more_clients`.
+    fn client_below(&mut self, ip: IpAddr) {
+        if self.clients_below.len() < MAX_CLIENTS_PER_BUCKET {
+            self.clients_below.insert(ip);
+        } else if !self.clients_below.contains(&ip) {
+            self.more_clients += 1;
         }
     }
 }
@@ -639,11 +645,7 @@ impl Aggregator {
                         b.failed += count(failed);
                         if matches!(class, Class::ClientCannot | Class::HeldBack) {
                             b.below_policy += 1;
-                            if b.clients_below.len() < MAX_CLIENTS_PER_BUCKET {
-                                b.clients_below.insert(rec.client.ip);
-                            } else if !b.clients_below.contains(&rec.client.ip) {
-                                b.more_clients += 1;
-                            }
+                            b.client_below(rec.client.ip);
                         }
                     }
                 }

@@ -289,6 +289,19 @@ fn endpoint_rows<'m>(
         .collect()
 }
 
+/// Counts summed by key, keys in first-seen order (a chart's rows from
+/// several model rows).
+fn tally<K: PartialEq>(items: impl Iterator<Item = (K, u64)>) -> Vec<(K, u64)> {
+    let mut out: Vec<(K, u64)> = Vec::new();
+    for (key, n) in items {
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, total)) => *total += n,
+            None => out.push((key, n)),
+        }
+    }
+    out
+}
+
 fn legacy_of(mix: &Mix) -> u64 {
     mix.0
         .iter()
@@ -487,15 +500,11 @@ fn charts(key: &str, m: &Model<'_>) -> Vec<Markup> {
             )]
         }
         "ciphers" => {
-            let mut classes: Vec<(&'static str, u64)> = Vec::new();
-            for c in &m.ciphers {
-                for class in &c.classes {
-                    match classes.iter_mut().find(|(k, _)| k == class) {
-                        Some((_, n)) => *n += c.connections,
-                        None => classes.push((class, c.connections)),
-                    }
-                }
-            }
+            let classes = tally(
+                m.ciphers
+                    .iter()
+                    .flat_map(|c| c.classes.iter().map(|class| (*class, c.connections))),
+            );
             let rows: Vec<Row> = classes
                 .iter()
                 .map(|(class, n)| {
@@ -520,13 +529,7 @@ fn charts(key: &str, m: &Model<'_>) -> Vec<Markup> {
             )]
         }
         "legacy" => {
-            let mut versions: Vec<(Option<Version>, u64)> = Vec::new();
-            for r in &m.legacy {
-                match versions.iter_mut().find(|(v, _)| *v == r.version) {
-                    Some((_, n)) => *n += r.connections,
-                    None => versions.push((r.version, r.connections)),
-                }
-            }
+            let mut versions = tally(m.legacy.iter().map(|r| (r.version, r.connections)));
             versions.sort_by_key(|v| v.0);
             let rows: Vec<Row> = versions
                 .iter()
@@ -548,15 +551,11 @@ fn charts(key: &str, m: &Model<'_>) -> Vec<Markup> {
             )]
         }
         "failures" => {
-            let mut reasons: Vec<(String, u64)> = Vec::new();
-            for f in &m.failures {
+            let mut reasons = tally(m.failures.iter().map(|f| {
                 let text = f.reason.to_string();
                 let head = text.split(" — ").next().unwrap_or("").to_string();
-                match reasons.iter_mut().find(|(r, _)| *r == head) {
-                    Some((_, n)) => *n += f.connections,
-                    None => reasons.push((head, f.connections)),
-                }
-            }
+                (head, f.connections)
+            }));
             reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
             let rows: Vec<Row> = reasons
                 .iter()
