@@ -182,28 +182,38 @@ fn read_live(
         {
             break;
         }
-        match cap.next_packet() {
-            Ok(Some(pkt)) => {
-                index += 1;
-                capture.packets += 1;
-                capture.bytes += pkt.data.len() as u64;
-                capture.saw_time(pkt.ts);
-                if pkt.cut_bytes() > 0 {
-                    capture.cut_packets += 1;
-                }
-                last_ts = last_ts.max(pkt.ts);
-                dispatch.packet(&pkt, index)?;
-                // A busy link fills no batch for a while at a few hundred
-                // packets a second: pass on what waits every LIVE_TICK anyway.
-                if index % 256 == 0 && last_tick.elapsed() >= LIVE_TICK {
-                    last_tick = Instant::now();
-                    dispatch.tick(index, clock.now(last_ts))?;
-                }
+        let mut failed = None;
+        let read = cap.read(|pkt| {
+            index += 1;
+            capture.packets += 1;
+            capture.bytes += pkt.data.len() as u64;
+            capture.saw_time(pkt.ts);
+            if pkt.cut_bytes() > 0 {
+                capture.cut_packets += 1;
             }
-            Ok(None) => {
+            last_ts = last_ts.max(pkt.ts);
+            let mut sent = dispatch.packet(pkt, index);
+            // A link at a few hundred packets a second fills no batch for a
+            // while: pass on what waits every LIVE_TICK anyway.
+            if sent.is_ok() && index % 256 == 0 && last_tick.elapsed() >= LIVE_TICK {
+                last_tick = Instant::now();
+                sent = dispatch.tick(index, clock.now(last_ts));
+            }
+            if let Err(e) = sent {
+                failed = Some(e);
+                return false;
+            }
+            live.count.is_none_or(|c| index < c)
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match read {
+            Ok(0) => {
                 last_tick = Instant::now();
                 dispatch.tick(index, clock.now(last_ts))?;
             }
+            Ok(_) => {}
             Err(e) => {
                 warnings.push(format!("capture stopped: {e}"));
                 break;

@@ -29,8 +29,6 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Instant;
 
-use crossbeam_channel::bounded;
-
 use crate::analysis::accounting::CaptureStats;
 use crate::analysis::aggregate::{Aggregator, Summary};
 use crate::analysis::fallback::FallbackDetector;
@@ -53,11 +51,13 @@ use crate::time::Timestamp;
 mod evidence;
 mod input;
 mod pool;
+mod queue;
 mod stats;
 mod worker;
 
 use input::{Inputs, read_all};
 use pool::{Batch, Output, Pool, QUEUE, merge, work};
+use queue::bounded;
 pub use stats::floor;
 use stats::print_stats;
 pub use worker::{Worker, WorkerStats};

@@ -8,8 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
-
+use super::queue::{Receiver, Sender, TrySendError};
 use super::{Analysis, Dispatch, Worker, WorkerStats};
 use crate::analysis::order::MAX_HELD;
 use crate::analysis::record::ConnectionRecord;
@@ -25,7 +24,7 @@ const BATCH: usize = 512;
 /// Records (Fiddler sessions) per batch.
 const RECORDS_PER_BATCH: usize = 64;
 /// Batches queued per worker before the capture thread waits.
-pub(super) const QUEUE: usize = 8;
+pub(super) const QUEUE: usize = 32;
 /// Every this many packets, idle workers get an empty batch so that their
 /// watermark (and the merged output) moves on.
 const HEARTBEAT: u64 = 1 << 14;
@@ -174,7 +173,7 @@ impl Dispatch for Pool {
             return Ok(());
         };
         if b.segs.capacity() == 0 {
-            if let Ok(mut reused) = spare.try_recv() {
+            if let Some(mut reused) = spare.try_recv() {
                 reused.chunks.clear();
                 reused.arena.clear();
                 reused.segs.clear();
@@ -289,7 +288,7 @@ pub(super) fn work(
     spare: Sender<Batch>,
 ) -> WorkerStats {
     let mut released = Vec::new();
-    for batch in rx {
+    for batch in rx.iter() {
         crate::error::test_panic("worker");
         let started = Instant::now();
         for m in &batch.segs {
@@ -489,14 +488,14 @@ mod tests {
 
     #[test]
     fn a_stuck_worker_holds_back_the_others_only_up_to_the_bound() {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = super::super::queue::bounded(1 << 20);
         // Worker 0 has connection 1 open; worker 1 finishes 2, 3, ...
-        tx.send(output(0, &[], 1)).unwrap();
+        assert!(tx.send(output(0, &[], 1)).is_ok());
         let total = MAX_HELD as u64 + 100;
         for o in 2..2 + total {
-            tx.send(output(1, &[o], o + 1)).unwrap();
+            assert!(tx.send(output(1, &[o], o + 1)).is_ok());
         }
-        tx.send(output(0, &[1], u64::MAX)).unwrap();
+        assert!(tx.send(output(0, &[1], u64::MAX)).is_ok());
         drop(tx);
         let mut report = Collect(Vec::new());
         let late = merge(2, rx, &mut report, &|e| Error::Usage(e.to_string())).unwrap();
@@ -514,10 +513,10 @@ mod tests {
 
     #[test]
     fn records_wait_for_every_watermark_below_the_bound() {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        tx.send(output(0, &[], 1)).unwrap();
-        tx.send(output(1, &[3, 4], 5)).unwrap();
-        tx.send(output(0, &[1, 2], u64::MAX)).unwrap();
+        let (tx, rx) = super::super::queue::bounded(1 << 20);
+        assert!(tx.send(output(0, &[], 1)).is_ok());
+        assert!(tx.send(output(1, &[3, 4], 5)).is_ok());
+        assert!(tx.send(output(0, &[1, 2], u64::MAX)).is_ok());
         drop(tx);
         let mut report = Collect(Vec::new());
         let late = merge(2, rx, &mut report, &|e| Error::Usage(e.to_string())).unwrap();
