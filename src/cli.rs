@@ -239,6 +239,11 @@ pub struct Args {
     /// that spreadsheets do not run it as a formula.
     #[arg(long)]
     pub raw_csv: bool,
+
+    /// Read capture files as streams instead of mapping them into memory
+    /// (for a file that another process may truncate while it is read).
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +268,9 @@ pub struct BenchArgs {
     /// Also produce jsonl records (serialized, then discarded).
     #[arg(long)]
     pub jsonl: bool,
+    /// Read the files as streams instead of mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 /// The machine's cores (at least 1).
@@ -396,6 +404,7 @@ impl BenchArgs {
             threads: self.threads.unwrap_or_else(default_threads).max(1),
             stats: true,
             discard: true,
+            mmap: !self.no_mmap,
             ..Config::default()
         }
     }
@@ -594,6 +603,7 @@ impl Args {
             file_filter,
             count,
             raw_csv: self.raw_csv,
+            mmap: !self.no_mmap,
             notes,
             threads: self.threads.unwrap_or_else(default_threads),
             fallback_window: Duration::from_secs(self.fallback_window),

@@ -62,6 +62,8 @@ pub struct Config {
     pub count: Option<u64>,
     /// CSV cells exactly as they are, without the formula guard.
     pub raw_csv: bool,
+    /// Map regular capture files into memory (`--no-mmap` reads them).
+    pub mmap: bool,
     /// Notes about the arguments, for standard error (an input named twice).
     pub notes: Vec<String>,
     /// Print throughput and per-stage figures on stderr at the end.
@@ -132,6 +134,7 @@ impl Default for Config {
             file_filter: None,
             count: None,
             raw_csv: false,
+            mmap: true,
             notes: Vec::new(),
             stats: false,
             discard: false,

@@ -26,7 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use pcap_parser::pcap::{LegacyPcapBlock, PcapHeader};
 use pcap_parser::pcapng::{self, EnhancedPacketBlock};
 
-use super::{LinkType, Packet};
+use super::mmap::Map;
+use super::{Bytes, LinkType, Packet};
 use crate::time::Timestamp;
 
 /// The largest block or record we accept (16 MiB). Real packets are at most
@@ -186,8 +187,15 @@ pub struct CaptureFile {
 }
 
 impl CaptureFile {
-    /// Opens `path`; `-` is standard input.
+    /// Opens `path`; `-` is standard input. A regular file is read through
+    /// a memory map ([`open_with`](Self::open_with) can say not to).
     pub fn open(path: &Path) -> Result<CaptureFile, OpenError> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens `path`, mapping it into memory when `map` allows and it is a
+    /// regular, uncompressed capture; anything else is read as a stream.
+    pub fn open_with(path: &Path, map: bool) -> Result<CaptureFile, OpenError> {
         if path.as_os_str() == "-" {
             let mut f = Self::from_reader("<stdin>".into(), Box::new(io::stdin()), None)?;
             f.stream = true;
@@ -204,6 +212,11 @@ impl CaptureFile {
             return Err(fail("is a directory".into()));
         }
         let regular = meta.is_file();
+        if map && regular && meta.len() >= 24 {
+            if let Some(f) = Self::from_map(&name, &file, meta.len())? {
+                return Ok(f);
+            }
+        }
         let mut f = Self::from_reader(name, Box::new(file), regular.then_some(meta.len()))?;
         f.stream = !regular;
         Ok(f)
@@ -279,8 +292,39 @@ impl CaptureFile {
         };
         // Compressed streams are larger than the file: no hint.
         let hint = raw_total.filter(|_| compression.is_empty());
-        let mut buf = BlockBuffer::new(stream, hint);
-        let (format, description) = detect_format(&magic, &mut buf, &name).map_err(fail)?;
+        let buf = BlockBuffer::new(stream, hint);
+        Self::from_buffer(name, buf, &magic, compression, raw_read, raw_total)
+    }
+
+    /// Maps a regular file; `None` when it is compressed (or cannot be
+    /// mapped), so that it is read as a stream instead.
+    fn from_map(name: &str, file: &File, len: u64) -> Result<Option<CaptureFile>, OpenError> {
+        let Ok(map) = Map::new(file) else {
+            return Ok(None);
+        };
+        let magic: [u8; 4] = bytes_at(map.bytes(), 0);
+        if matches!(magic, [0x1f, 0x8b, ..] | [0x28, 0xb5, 0x2f, 0xfd]) {
+            return Ok(None);
+        }
+        let buf = BlockBuffer::mapped(map);
+        let raw_read = Arc::new(AtomicU64::new(0));
+        Self::from_buffer(name.to_string(), buf, &magic, "", raw_read, Some(len)).map(Some)
+    }
+
+    /// The part of opening that follows the buffer: format, file header.
+    fn from_buffer(
+        name: String,
+        mut buf: BlockBuffer,
+        magic: &[u8; 4],
+        compression: &str,
+        raw_read: Arc<AtomicU64>,
+        raw_total: Option<u64>,
+    ) -> Result<CaptureFile, OpenError> {
+        let fail = |reason: String| OpenError {
+            name: name.clone(),
+            reason,
+        };
+        let (format, description) = detect_format(magic, &mut buf, &name).map_err(fail)?;
         let mut stats = FileStats {
             format: if compression.is_empty() {
                 description
@@ -318,6 +362,9 @@ impl CaptureFile {
 
     /// (bytes read from disk, file size) for a progress display.
     pub fn progress(&self) -> (u64, Option<u64>) {
+        if self.buf.is_mapped() {
+            return (self.buf.offset, self.raw_total);
+        }
         (self.raw_read.load(Ordering::Relaxed), self.raw_total)
     }
 
@@ -832,16 +879,23 @@ impl Read for Counting {
 /// point into it instead of copying packets. It is never written while
 /// shared: reading more into a shared buffer moves the unread tail to a
 /// fresh one, taken from a small pool of buffers the workers have let go.
+/// A mapped file is one buffer that holds the whole file from the start:
+/// nothing is ever read into it.
 struct BlockBuffer {
     reader: Box<dyn Read + Send>,
-    buf: Arc<Vec<u8>>,
+    buf: Arc<Bytes>,
     start: usize,
     end: usize,
     offset: u64,
     eof: bool,
     /// Buffers handed out earlier, reused once no batch holds them.
-    pool: Vec<Arc<Vec<u8>>>,
+    pool: Vec<Arc<Bytes>>,
 }
+
+/// How far ahead of the reader a mapped file is prefetched: a few
+/// packets, so that the header the reader needs next is in the cache when
+/// the work on this one is done.
+const PREFETCH_AHEAD: usize = 2048;
 
 /// Buffers kept for reuse.
 const POOL: usize = 64;
@@ -855,13 +909,31 @@ impl BlockBuffer {
         });
         BlockBuffer {
             reader,
-            buf: Arc::new(vec![0; first]),
+            buf: Arc::new(Bytes::Heap(vec![0; first])),
             start: 0,
             end: 0,
             offset: 0,
             eof: false,
             pool: Vec::new(),
         }
+    }
+
+    /// The whole of a mapped file, all there at once.
+    fn mapped(map: Map) -> BlockBuffer {
+        let end = map.bytes().len();
+        BlockBuffer {
+            reader: Box::new(io::empty()),
+            buf: Arc::new(Bytes::Mapped(map)),
+            start: 0,
+            end,
+            offset: 0,
+            eof: true,
+            pool: Vec::new(),
+        }
+    }
+
+    fn is_mapped(&self) -> bool {
+        matches!(*self.buf, Bytes::Mapped(_))
     }
 
     fn available(&self) -> &[u8] {
@@ -876,6 +948,10 @@ impl BlockBuffer {
         let n = n.min(self.end - self.start);
         self.start += n;
         self.offset += n as u64;
+        if let Bytes::Mapped(map) = &*self.buf {
+            map.moved_to(self.start);
+            map.prefetch(self.start + PREFETCH_AHEAD);
+        }
     }
 
     /// A buffer of at least `len` bytes that nobody else holds.
@@ -886,7 +962,7 @@ impl BlockBuffer {
             .position(|b| Arc::strong_count(b) == 1 && b.len() >= len)
         {
             let b = self.pool.swap_remove(i);
-            if let Ok(v) = Arc::try_unwrap(b) {
+            if let Ok(Bytes::Heap(v)) = Arc::try_unwrap(b) {
                 return v;
             }
         }
@@ -906,7 +982,7 @@ impl BlockBuffer {
             // `want` needs more room.
             let size = self.buf.len().max(want.next_power_of_two().min(MAX_BLOCK));
             let unread = self.end - self.start;
-            if let (false, Some(own)) = (shared, Arc::get_mut(&mut self.buf)) {
+            if let (false, Some(Bytes::Heap(own))) = (shared, Arc::get_mut(&mut self.buf)) {
                 own.copy_within(self.start..self.end, 0);
                 if own.len() < size {
                     own.resize(size, 0);
@@ -916,7 +992,7 @@ impl BlockBuffer {
                 if let Some(dst) = v.get_mut(..unread) {
                     dst.copy_from_slice(self.available());
                 }
-                let old = std::mem::replace(&mut self.buf, Arc::new(v));
+                let old = std::mem::replace(&mut self.buf, Arc::new(Bytes::Heap(v)));
                 if self.pool.len() < POOL {
                     self.pool.push(old);
                 }
@@ -924,7 +1000,7 @@ impl BlockBuffer {
             self.end = unread;
             self.start = 0;
         }
-        let Some(own) = Arc::get_mut(&mut self.buf) else {
+        let Some(Bytes::Heap(own)) = Arc::get_mut(&mut self.buf) else {
             return Err(io::Error::other("capture buffer unexpectedly shared"));
         };
         while self.end - self.start < want {

@@ -12,6 +12,7 @@ pub mod file;
 pub mod filter;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod mmap;
 pub mod saz;
 
 use std::fmt;
@@ -31,7 +32,7 @@ pub struct Packet<'a> {
     pub orig_len: u32,
     /// The shared buffer `data` lies in, when the source can lend it (files
     /// can): a batch may then hold the buffer instead of copying the bytes.
-    pub owner: Option<&'a Arc<Vec<u8>>>,
+    pub owner: Option<&'a Arc<Bytes>>,
     /// A pcapng packet id (`epb_packetid`): copies of one packet logged at
     /// several points (pktmon, once per component) share it.
     pub packet_id: Option<u64>,
@@ -41,6 +42,33 @@ impl Packet<'_> {
     /// Bytes of the frame that the capture did not keep (snaplen).
     pub fn cut_bytes(&self) -> u32 {
         self.orig_len.saturating_sub(self.data.len() as u32)
+    }
+}
+
+/// A buffer a source lends to batches: bytes read into memory, or a map of
+/// the file itself.
+pub enum Bytes {
+    Heap(Vec<u8>),
+    Mapped(mmap::Map),
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bytes::Heap(v) => write!(f, "Heap({} bytes)", v.len()),
+            Bytes::Mapped(m) => write!(f, "Mapped({} bytes)", m.bytes().len()),
+        }
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Heap(v) => v,
+            Bytes::Mapped(m) => m.bytes(),
+        }
     }
 }
 

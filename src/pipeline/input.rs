@@ -378,7 +378,7 @@ pub(super) fn read_files(
                 continue;
             }
         }
-        let mut file = match CaptureFile::open(path) {
+        let mut file = match CaptureFile::open_with(path, cfg.mmap) {
             Ok(f) => f,
             Err(e) => {
                 unreadable(&e, &mut errors, &mut capture, announce);

@@ -12,7 +12,7 @@ use super::queue::{Receiver, Sender, TrySendError};
 use super::{Analysis, Dispatch, Worker, WorkerStats};
 use crate::analysis::order::MAX_HELD;
 use crate::analysis::record::ConnectionRecord;
-use crate::capture::Packet;
+use crate::capture::{Bytes, Packet};
 use crate::decode::tunnel::Tunnel;
 use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
 use crate::error::Error;
@@ -57,7 +57,7 @@ const ARENA: u32 = u32::MAX;
 
 #[derive(Default)]
 pub(super) struct Batch {
-    chunks: Vec<Arc<Vec<u8>>>,
+    chunks: Vec<Arc<Bytes>>,
     arena: Vec<u8>,
     segs: Vec<SegMeta>,
     /// The tunnels of tunnelled segments.
@@ -74,10 +74,10 @@ pub(super) struct Batch {
 impl Batch {
     fn payload(&self, m: &SegMeta) -> &[u8] {
         let range = m.start as usize..(m.start as usize + m.len as usize);
-        let buf = if m.chunk == ARENA {
+        let buf: Option<&[u8]> = if m.chunk == ARENA {
             Some(&self.arena)
         } else {
-            self.chunks.get(m.chunk as usize).map(|c| c.as_ref())
+            self.chunks.get(m.chunk as usize).map(|c| &***c)
         };
         buf.and_then(|b| b.get(range)).unwrap_or_default()
     }

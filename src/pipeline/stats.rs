@@ -78,12 +78,13 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// The floor probe: walk the records, decode the headers, hash the flows —
 /// nothing else. Returns (packets, bytes, seconds).
-pub fn floor(inputs: &[PathBuf]) -> Result<(u64, u64, f64), Error> {
+pub fn floor(inputs: &[PathBuf], map: bool) -> Result<(u64, u64, f64), Error> {
     if std::env::var_os("TLSSNIFF_WALK_ONLY").is_some() {
         let started = Instant::now();
         let (mut packets, mut bytes) = (0u64, 0u64);
         for path in inputs {
-            let mut file = CaptureFile::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+            let mut file =
+                CaptureFile::open_with(path, map).map_err(|e| Error::Usage(e.to_string()))?;
             while let Ok(Some(pkt)) = file.next_packet() {
                 packets += 1;
                 bytes += pkt.data.len() as u64;
@@ -96,7 +97,8 @@ pub fn floor(inputs: &[PathBuf]) -> Result<(u64, u64, f64), Error> {
     let started = Instant::now();
     let (mut packets, mut bytes, mut mix) = (0u64, 0u64, 0u64);
     for path in inputs {
-        let mut file = CaptureFile::open(path).map_err(|e| Error::Usage(e.to_string()))?;
+        let mut file =
+            CaptureFile::open_with(path, map).map_err(|e| Error::Usage(e.to_string()))?;
         while let Ok(Some(pkt)) = file.next_packet() {
             packets += 1;
             bytes += pkt.data.len() as u64;
