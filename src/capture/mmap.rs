@@ -31,9 +31,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use memmap2::{Advice, Mmap, UncheckedAdvice};
 
 /// Resident bytes kept behind the read position before they are given back.
-const KEEP_BEHIND: usize = 32 << 20;
+const KEEP_BEHIND: usize = 8 << 20;
 /// How far the read position moves between two releases (one `madvise`).
-const RELEASE_STEP: usize = 16 << 20;
+const RELEASE_STEP: usize = 4 << 20;
 /// Page tables are filled this far ahead of the reader, a step at a time
 /// (one `madvise` instead of a page fault per 64 KiB).
 const POPULATE_STEP: usize = 2 << 20;
