@@ -8,6 +8,9 @@ use tlssniff::error::{self, Error};
 use tlssniff::pipeline::{self, Verdict};
 use tlssniff::report::escape;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Writes to standard output; the reader leaving is a broken pipe.
 fn print(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
