@@ -220,8 +220,8 @@ pub struct Args {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
-    /// Parser worker threads (default: the machine's cores; 1 runs
-    /// everything on one thread).
+    /// Parser worker threads (default: the machine's cores for files, 1
+    /// for live capture; 1 runs everything on one thread).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive::<usize>)]
     pub threads: Option<usize>,
 
@@ -605,7 +605,13 @@ impl Args {
             raw_csv: self.raw_csv,
             mmap: !self.no_mmap,
             notes,
-            threads: self.threads.unwrap_or_else(default_threads),
+            // Live, the capture thread draining the kernel's ring is what
+            // must keep up; one thread did at tcpreplay's top speed on 2
+            // cores where two workers beside it lost packets (README, Live
+            // capture).
+            threads: self
+                .threads
+                .unwrap_or_else(|| if live.is_some() { 1 } else { default_threads() }),
             fallback_window: Duration::from_secs(self.fallback_window),
             stats: self.stats,
             discard: false,
