@@ -70,7 +70,7 @@ impl Map {
     }
 
     /// The reader has moved on to `pos`: map the pages ahead of it and give
-    /// back the pages more than [`KEEP_BEHIND`] behind it.
+    /// back the pages more than a few MiB behind it.
     pub fn moved_to(&self, pos: usize) {
         let populated = self.populated.load(Ordering::Relaxed);
         if pos + POPULATE_STEP > populated && populated < self.map.len() {
