@@ -78,9 +78,7 @@ impl Map {
             let _ = self.map.advise_range(Advice::PopulateRead, populated, len);
             self.populated.store(populated + len, Ordering::Relaxed);
         }
-        if pos >= self.released.load(Ordering::Relaxed) + KEEP_BEHIND + RELEASE_STEP {
-            self.release_before(pos);
-        }
+        self.release_before(pos);
     }
 
     /// Asks the CPU to start loading the bytes at `pos` into its caches, so
