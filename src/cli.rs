@@ -118,6 +118,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// The name of this sensor, in every record and summary (default: the
+    /// host name).
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
+
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -561,8 +566,12 @@ impl Args {
             ColorChoice::Never => false,
             ColorChoice::Auto => stdout_tty && !no_color,
         };
+        let sensor_named = self.sensor.is_some();
+        let sensor = sensor_name(self.sensor.take())?;
         Ok(Config {
             inputs,
+            sensor,
+            sensor_named,
             format: self.format,
             output: self.output,
             min_version: self.min_version,
@@ -679,6 +688,30 @@ impl Args {
         }
         Ok(Some(crate::config::EvidenceConfig { path, legacy_only }))
     }
+}
+
+/// The longest sensor name accepted (a DNS name's limit).
+const MAX_SENSOR_BYTES: usize = 253;
+
+/// `--sensor NAME`, or the host name. A name is printable text: it goes
+/// into every record, where a control character would be one more thing for
+/// each sink to escape.
+fn sensor_name(given: Option<String>) -> Result<String, Error> {
+    let (name, from) = match given {
+        Some(n) => (n, "--sensor"),
+        None => (
+            crate::config::host_name(),
+            "the host name (give --sensor NAME)",
+        ),
+    };
+    let name = name.trim().to_string();
+    if name.is_empty() || name.len() > MAX_SENSOR_BYTES || name.chars().any(char::is_control) {
+        return Err(Error::Usage(format!(
+            "{from}: a sensor name is 1 to {MAX_SENSOR_BYTES} bytes of printable text, got {:?}",
+            name
+        )));
+    }
+    Ok(name)
 }
 
 /// Do two paths name the same existing file?

@@ -25,6 +25,10 @@ pub struct RunPolicy {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub inputs: Vec<PathBuf>,
+    /// `--sensor`: names this tlssniff in every record and summary.
+    pub sensor: String,
+    /// The sensor was named with `--sensor` (the table then shows it).
+    pub sensor_named: bool,
     pub format: Format,
     pub output: Option<PathBuf>,
     pub min_version: Option<Version>,
@@ -108,10 +112,18 @@ pub struct EvidenceConfig {
     pub legacy_only: bool,
 }
 
+/// This machine's host name, the default sensor name (lossy where it is not
+/// UTF-8).
+pub fn host_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             inputs: Vec::new(),
+            sensor: host_name(),
+            sensor_named: false,
             format: Format::Table,
             output: None,
             min_version: None,

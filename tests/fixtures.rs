@@ -39,9 +39,13 @@ fn every_fixture_matches_its_expected_jsonl() {
     assert!(caps.len() >= 10, "fixtures missing: {caps:?}");
     let mut failures = Vec::new();
     for cap in caps {
+        // A fixed sensor name: the default, the host name, differs by
+        // machine.
         let out = tlssniff([
             std::ffi::OsStr::new("--format"),
             "jsonl".as_ref(),
+            "--sensor".as_ref(),
+            "fixtures".as_ref(),
             cap.as_os_str(),
         ]);
         assert!(out.status.success(), "{}: {}", cap.display(), stderr(&out));

@@ -5,6 +5,9 @@
 //!   than the byte cap, hostile names inside a certificate.
 //! - `dtls`: DTLS on real OpenSSL traffic (HelloVerifyRequest, fragments
 //!   over a small MTU, DTLS 1.0's verdict) and hostile variants.
+//! - `ecs`: `--format ecs` documents of every fixture against ECS's own
+//!   field definitions (names, types, lists, allowed values), and against
+//!   the jsonl records of the same connections.
 //! - `evidence`: `-w`/`--write-legacy` write the listed handshakes' packets;
 //!   read again, the file gives the same records, for every `--threads`.
 //! - `explanations`: every outcome and failure reason on real connections
@@ -59,6 +62,7 @@ mod bad_input;
 mod certificates;
 mod cli;
 mod dtls;
+mod ecs;
 mod evidence;
 mod explanations;
 mod failures;

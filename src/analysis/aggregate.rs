@@ -574,7 +574,7 @@ impl Aggregator {
         );
         let offers_3des = rec.offers_3des();
         let uses_3des = rec.uses_3des();
-        let legacy = rec.is_legacy() || rec.uses_weak_suite();
+        let legacy = rec.counts_as_legacy();
         let failed = !rec.outcome.is_not_failure();
         let scsv = rec.fallback_scsv();
         let below_min = self.min_version.is_some_and(|min| rec.below(min));

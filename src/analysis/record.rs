@@ -381,6 +381,12 @@ impl ConnectionRecord {
     }
 
     /// Negotiated a weak suite: 3DES, RC4, NULL, EXPORT, anonymous or DES.
+    /// Legacy by version or by suite: what the summary's Legacy table and
+    /// the records' `legacy` count.
+    pub fn counts_as_legacy(&self) -> bool {
+        self.is_legacy() || self.uses_weak_suite()
+    }
+
     pub fn uses_weak_suite(&self) -> bool {
         self.cipher.is_some_and(|c| c.classes().weak())
     }
@@ -405,6 +411,7 @@ impl ConnectionRecord {
         ch.and_then(|c| c.sni.as_ref())
             .into_iter()
             .chain(ch.and_then(|c| c.alpn.as_deref()).unwrap_or_default())
+            .chain(self.server_hello.as_deref().and_then(|s| s.alpn.as_ref()))
             .chain(leaf.into_iter().flat_map(|l| {
                 [&l.subject, &l.issuer]
                     .into_iter()

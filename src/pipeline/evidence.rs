@@ -63,7 +63,7 @@ impl Wanted {
         let Some((first, last)) = rec.packets else {
             return;
         };
-        let legacy = rec.is_legacy() || rec.uses_weak_suite();
+        let legacy = rec.counts_as_legacy();
         if self.legacy_only && !legacy {
             return;
         }

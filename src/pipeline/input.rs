@@ -14,6 +14,9 @@ use crate::config::{Config, LiveConfig};
 use crate::decode::Skip;
 use crate::error::Error;
 use crate::report::escape;
+use crate::report::model::IntervalModel;
+#[cfg(feature = "live")]
+use crate::report::model::Shown;
 #[cfg(feature = "live")]
 use crate::time::Timestamp;
 
@@ -60,6 +63,9 @@ pub(super) struct Inputs {
     pub(super) errors: Vec<String>,
     /// Time spent reading and decoding (benchmarks only).
     pub(super) read_ns: u64,
+    /// Live `--interval`: the bounds of the last interval, which the
+    /// summary at the end closes.
+    pub(super) interval: Option<IntervalModel>,
 }
 
 /// Reads the inputs — files, or live interfaces — and hands packets to
@@ -171,6 +177,7 @@ fn read_live(
     let started = Instant::now();
     let mut last_status = Instant::now();
     let mut last_interval = Instant::now();
+    let mut snapshots = Snapshots::new();
     let mut index: u64 = 0;
     let mut last_ts = Timestamp::ZERO;
     let mut clock = LiveClock::default();
@@ -235,19 +242,26 @@ fn read_live(
                 let summary = aggregator.snapshot();
                 let mut now = capture.clone();
                 now.interfaces = cap.stats();
-                let text = crate::report::table::render_text(
-                    &Model::new(&summary, &now, &[]),
-                    cfg.color,
-                    cfg.top,
-                    cfg.table_width,
-                );
-                if cfg.format == Format::Table && cfg.output.is_none() {
-                    let mut out = io::stdout().lock();
-                    writeln!(out, "{text}")
-                        .and_then(|()| out.flush())
-                        .map_err(|e| Error::output("<stdout>", e))?;
+                let mut model = Model::new(&cfg.sensor, &summary, &now, &[]);
+                model.show_sensor = true;
+                if cfg.format == Format::SummaryJson {
+                    model.interval = Some(snapshots.next());
+                    dispatch.snapshot(&model)?;
                 } else {
-                    eprintln!("{text}");
+                    let text = crate::report::table::render_text(
+                        &model,
+                        cfg.color,
+                        cfg.top,
+                        cfg.table_width,
+                    );
+                    if cfg.format == Format::Table && cfg.output.is_none() {
+                        let mut out = io::stdout().lock();
+                        writeln!(out, "{text}")
+                            .and_then(|()| out.flush())
+                            .map_err(|e| Error::output("<stdout>", e))?;
+                    } else {
+                        eprintln!("{text}");
+                    }
                 }
             }
         }
@@ -282,7 +296,51 @@ fn read_live(
         warnings,
         errors: Vec::new(),
         read_ns: started.elapsed().as_nanos() as u64,
+        interval: live.interval.map(|_| snapshots.next()),
     })
+}
+
+/// The bounds of live `--interval` snapshots, on the wall clock (the clock
+/// live packets are stamped with): each starts where the one before ended.
+#[cfg(feature = "live")]
+struct Snapshots {
+    since: Timestamp,
+    last: Timestamp,
+    number: u64,
+}
+
+#[cfg(feature = "live")]
+impl Snapshots {
+    fn new() -> Snapshots {
+        let now = wall_clock();
+        Snapshots {
+            since: now,
+            last: now,
+            number: 0,
+        }
+    }
+
+    fn next(&mut self) -> IntervalModel {
+        let end = wall_clock().max(self.last);
+        self.number += 1;
+        let interval = IntervalModel {
+            number: self.number,
+            start: Shown(self.last),
+            end: Shown(end),
+            since: Shown(self.since),
+            cumulative: true,
+        };
+        self.last = end;
+        interval
+    }
+}
+
+#[cfg(feature = "live")]
+fn wall_clock() -> Timestamp {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// The warning for packets lost before tlssniff saw them: how many, their
@@ -491,6 +549,7 @@ pub(super) fn read_files(
         warnings,
         errors,
         read_ns: started.elapsed().as_nanos() as u64,
+        interval: None,
     })
 }
 

@@ -45,7 +45,7 @@ use crate::report::jsonl::Jsonl;
 use crate::report::model::Model;
 use crate::report::summary_json::SummaryJson;
 use crate::report::table::Table;
-use crate::report::{Format, Report};
+use crate::report::{Encoder, Format, Lines, Report};
 use crate::time::Timestamp;
 
 mod evidence;
@@ -141,6 +141,11 @@ pub(super) trait Dispatch {
     fn tick(&mut self, _index: u64, _now: Timestamp) -> Result<(), Error> {
         Ok(())
     }
+    /// A live `--interval` summary, for reports that write snapshots.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
+    fn snapshot(&mut self, _model: &Model<'_>) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// One thread: the worker runs on the capture thread.
@@ -165,6 +170,10 @@ impl Inline<'_> {
 }
 
 impl Dispatch for Inline<'_> {
+    fn snapshot(&mut self, model: &Model<'_>) -> Result<(), Error> {
+        self.report.snapshot(model).map_err(self.oerr)
+    }
+
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
         crate::error::test_panic("worker");
         self.worker
@@ -219,15 +228,28 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
     };
     Ok(match cfg.format {
         Format::Table => Box::new(Table::new(out, cfg.color, cfg.top).fit(cfg.table_width)),
-        Format::Jsonl => Box::new(Jsonl::new(out, cfg.flush_each)),
+        Format::Jsonl => Box::new(Jsonl::new(
+            out,
+            cfg.flush_each,
+            Encoder::new(Lines::Jsonl, &cfg.sensor),
+        )),
+        Format::Ecs => Box::new(Jsonl::new(
+            out,
+            cfg.flush_each,
+            Encoder::new(Lines::Ecs, &cfg.sensor),
+        )),
         Format::Csv => Box::new(Csv::new(
             out,
             cfg.flush_each,
             Cells {
                 formula_guard: !cfg.raw_csv,
             },
+            &cfg.sensor,
         )),
-        Format::SummaryJson => Box::new(SummaryJson::new(out)),
+        Format::SummaryJson => Box::new(SummaryJson::new(
+            out,
+            cfg.live.as_ref().is_some_and(|l| l.interval.is_some()),
+        )),
         Format::Markdown => Box::new(Table::markdown(out, cfg.top)),
         Format::Html => Box::new(crate::report::html::Html::new(out, cfg.top)),
     })
@@ -289,16 +311,24 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             let encoder = report.encoder();
             let report_ref = report.as_mut();
             let oerr_ref = &oerr;
-            let merger = match encoder {
-                Some(_) => Some(
-                    std::thread::Builder::new()
-                        .name("output thread".into())
-                        .spawn_scoped(scope, move || merge(threads, out_rx, report_ref, oerr_ref))
-                        .map_err(|e| {
-                            Error::Internal(format!("cannot start the output thread: {e}"))
-                        })?,
+            let (merger, summary) = match encoder {
+                Some(_) => (
+                    Some(
+                        std::thread::Builder::new()
+                            .name("output thread".into())
+                            .spawn_scoped(scope, move || {
+                                merge(threads, out_rx, report_ref, oerr_ref)
+                            })
+                            .map_err(|e| {
+                                Error::Internal(format!("cannot start the output thread: {e}"))
+                            })?,
+                    ),
+                    None,
                 ),
-                None => None,
+                None => (
+                    None,
+                    Some((report_ref, oerr_ref as &dyn Fn(io::Error) -> Error)),
+                ),
             };
             let mut senders = Vec::new();
             let mut handles = Vec::new();
@@ -314,7 +344,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                     max_wait,
                 );
                 let a = analysis();
-                let out = encoder.map(|e| (out_tx.clone(), e));
+                let out = encoder.clone().map(|e| (out_tx.clone(), e));
                 let spare = spare_tx.clone();
                 let handle = std::thread::Builder::new()
                     .name(worker_name(id))
@@ -332,6 +362,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
                 skipped: BTreeMap::new(),
                 tcp: 0,
                 spare: spare_rx,
+                summary,
             };
             let read = read_all(cfg, &mut pool, &aggregator);
             let stalls = pool.stalls;
@@ -389,6 +420,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         mut warnings,
         errors,
         read_ns,
+        interval,
     } = inputs;
     for w in &workers {
         capture.tcp += w.tcp;
@@ -438,7 +470,9 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let summary = aggregator.into_summary();
     explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
-    let mut model = Model::new(&summary, &capture, &notices);
+    let mut model = Model::new(&cfg.sensor, &summary, &capture, &notices);
+    model.interval = interval;
+    model.show_sensor = cfg.sensor_named || cfg.live.is_some();
     model.label_fingerprints(&cfg.labels);
     report.finish(&model).map_err(&oerr)?;
     if cfg.format != Format::Table || cfg.output.is_some() {

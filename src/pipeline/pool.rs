@@ -93,7 +93,7 @@ pub(super) struct Output {
 }
 
 /// The capture thread's side of the worker pool.
-pub(super) struct Pool {
+pub(super) struct Pool<'a> {
     pub(super) senders: Vec<Sender<Batch>>,
     pub(super) batches: Vec<Batch>,
     pub(super) last_sent: Vec<u64>,
@@ -103,7 +103,17 @@ pub(super) struct Pool {
     pub(super) tcp: u64,
     /// Emptied batches coming back from the workers, for reuse.
     pub(super) spare: Receiver<Batch>,
+    /// A summary report (no output thread): where live `--interval`
+    /// snapshots go.
+    #[cfg_attr(not(feature = "live"), allow(dead_code))]
+    pub(super) summary: Option<SummarySink<'a>>,
 }
+
+/// A summary report and how its write errors are told.
+pub(super) type SummarySink<'a> = (
+    &'a mut (dyn Report + Send + 'static),
+    &'a dyn Fn(io::Error) -> Error,
+);
 
 /// The worker owning the IP pair of a flow: a symmetric hash, so both
 /// directions and every retry of a client to a server land together.
@@ -124,7 +134,7 @@ fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
     ((h >> 32) % n as u64) as usize
 }
 
-impl Pool {
+impl Pool<'_> {
     fn send(&mut self, w: usize, index: u64) -> Result<(), Error> {
         let Some(batch) = self.batches.get_mut(w) else {
             return Ok(());
@@ -152,7 +162,7 @@ impl Pool {
     }
 }
 
-impl Dispatch for Pool {
+impl Dispatch for Pool<'_> {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
         let n = self.senders.len();
         // Decoding here, where the bytes are still in this core's cache,
@@ -274,6 +284,13 @@ impl Dispatch for Pool {
             self.send(w, index)?;
         }
         Ok(())
+    }
+
+    fn snapshot(&mut self, model: &crate::report::model::Model<'_>) -> Result<(), Error> {
+        match &mut self.summary {
+            Some((report, oerr)) => report.snapshot(model).map_err(oerr),
+            None => Ok(()),
+        }
     }
 }
 

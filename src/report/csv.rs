@@ -77,6 +77,9 @@ struct Row<'a> {
     /// `tcp`, `quic` or `dtls`, and the QUIC version.
     transport: Cow<'a, str>,
     quic_version: Cow<'a, str>,
+    /// `--sensor`: which tlssniff saw the connection (last, so that
+    /// columns read by position keep their place).
+    sensor: Cow<'a, str>,
 }
 
 /// Does a spreadsheet take a cell beginning like this for a formula?
@@ -123,7 +126,7 @@ impl Cells {
         self.text(s)
     }
 
-    fn row<'a>(&self, rec: &'a ConnectionRecord) -> Row<'a> {
+    fn row<'a>(&self, rec: &'a ConnectionRecord, sensor: &'a str) -> Row<'a> {
         let ch = rec.client_hello.as_deref();
         let tds = rec.tds.as_deref();
         let leaf = rec.leaf();
@@ -194,17 +197,18 @@ impl Cells {
             process: self.wire(rec.fiddler.as_ref().and_then(|f| f.process.as_ref())),
             transport: Cow::Borrowed(rec.transport()),
             quic_version: self.shown(rec.quic.and_then(|q| q.version).map(|v| v.name())),
+            sensor: self.text(sensor),
         }
     }
 
     /// Appends one record as a CSV row.
-    pub fn encode(&self, rec: &ConnectionRecord, out: &mut Vec<u8>) {
+    pub fn encode(&self, rec: &ConnectionRecord, sensor: &str, out: &mut Vec<u8>) {
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .buffer_capacity(1024)
             .from_writer(out);
         // Writing into a Vec cannot fail.
-        let _ = w.serialize(self.row(rec));
+        let _ = w.serialize(self.row(rec, sensor));
         let _ = w.flush();
     }
 }
@@ -223,16 +227,18 @@ pub struct Csv<W: Write> {
     flush_each: bool,
     wrote_header: bool,
     cells: Cells,
+    sensor: std::sync::Arc<str>,
     line: Vec<u8>,
 }
 
 impl<W: Write> Csv<W> {
-    pub fn new(out: W, flush_each: bool, cells: Cells) -> Self {
+    pub fn new(out: W, flush_each: bool, cells: Cells, sensor: &str) -> Self {
         Csv {
             out,
             flush_each,
             wrote_header: false,
             cells,
+            sensor: sensor.into(),
             line: Vec::new(),
         }
     }
@@ -250,14 +256,17 @@ impl<W: Write> Report for Csv<W> {
     fn record(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        self.cells.encode(rec, &mut line);
+        self.cells.encode(rec, &self.sensor, &mut line);
         let r = self.encoded(&line);
         self.line = line;
         r
     }
 
     fn encoder(&self) -> Option<super::Encoder> {
-        Some(super::Encoder::Csv(self.cells))
+        Some(super::Encoder {
+            lines: super::Lines::Csv(self.cells),
+            sensor: self.sensor.clone(),
+        })
     }
 
     fn encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -286,9 +295,9 @@ mod tests {
         assert!(h.ends_with(
             ",readiness,app,tds_encryption,tds_login,cert_subject_cn,cert_issuer_cn,\
              cert_not_after,cert_sha256,cert_findings,tunnel,tunnel_id,tunnel_outer_client,\
-             tunnel_outer_server,source,server_hello_from,process,transport,quic_version\n"
+             tunnel_outer_server,source,server_hello_from,process,transport,quic_version,sensor\n"
         ));
-        assert_eq!(h.matches(',').count(), 44);
+        assert_eq!(h.matches(',').count(), 45);
     }
 
     #[test]

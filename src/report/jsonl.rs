@@ -20,7 +20,7 @@ use crate::tls::cipher::CipherSuite;
 use crate::tls::version::Version;
 
 #[derive(Serialize)]
-struct EndpointJson {
+pub(super) struct EndpointJson {
     ip: Shown<std::net::IpAddr>,
     port: u16,
 }
@@ -35,13 +35,16 @@ impl From<Endpoint> for EndpointJson {
 }
 
 #[derive(Serialize)]
-struct ClientHelloJson<'a> {
+pub(super) struct ClientHelloJson<'a> {
     /// `null` when the source does not say (a Fiddler archive).
     record_version: Option<Version>,
     legacy_version: Version,
     supported_versions: Option<&'a [Version]>,
     max_version: Version,
-    cipher_suites: &'a [CipherSuite],
+    /// Always in jsonl; left out of ECS documents, which have them in
+    /// `tls.client.supported_ciphers`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cipher_suites: Option<&'a [CipherSuite]>,
     fallback_scsv: bool,
     sni: Option<&'a WireText>,
     alpn: Option<&'a [WireText]>,
@@ -62,16 +65,18 @@ struct ClientHelloJson<'a> {
 }
 
 #[derive(Serialize)]
-struct ServerHelloJson {
+pub(super) struct ServerHelloJson<'a> {
     version: Version,
     cipher_suite: Option<CipherSuite>,
     legacy_version: Version,
     downgrade_sentinel: Option<Version>,
     partial: bool,
+    /// The protocol chosen by ALPN (in clear up to TLS 1.2).
+    alpn: Option<&'a WireText>,
 }
 
 #[derive(Serialize)]
-struct AlertJson {
+pub(super) struct AlertJson {
     from: &'static str,
     level: &'static str,
     description: String,
@@ -86,7 +91,7 @@ struct LoginErrorJson {
 
 /// SQL Server: the `tds` object of a TDS connection.
 #[derive(Serialize)]
-struct TdsJson {
+pub(super) struct TdsJson {
     strict: bool,
     tls_in_tds: bool,
     encryption: Option<&'static str>,
@@ -102,7 +107,7 @@ struct TdsJson {
 }
 
 impl TdsJson {
-    fn of(t: &TdsInfo) -> TdsJson {
+    pub(super) fn of(t: &TdsInfo) -> TdsJson {
         let encryption =
             |p: Option<Prelogin>| p.and_then(|p| p.encryption).map(|e| e.name().into_owned());
         let version = |p: Option<Prelogin>| p.and_then(|p| p.version).map(|v| v.to_string());
@@ -128,7 +133,7 @@ impl TdsJson {
 /// The server's certificate: the chain's length and the leaf's facts
 /// (`null` where the leaf could not be read: `unreadable` says why).
 #[derive(Serialize)]
-struct CertificateJson<'a> {
+pub(super) struct CertificateJson<'a> {
     chain_length: u32,
     partial: bool,
     unreadable: Option<&'static str>,
@@ -153,7 +158,7 @@ struct CertificateJson<'a> {
 }
 
 impl<'a> CertificateJson<'a> {
-    fn of(rec: &'a ConnectionRecord, c: &'a Certificate) -> Self {
+    pub(super) fn of(rec: &'a ConnectionRecord, c: &'a Certificate) -> Self {
         let leaf = c.leaf.as_deref().ok();
         CertificateJson {
             chain_length: c.chain_length,
@@ -181,7 +186,7 @@ impl<'a> CertificateJson<'a> {
 
 /// The outermost tunnel, its outer addresses in the client's direction.
 #[derive(Serialize)]
-struct TunnelJson {
+pub(super) struct TunnelJson {
     #[serde(rename = "type")]
     kind: &'static str,
     outer_client: Option<Shown<std::net::IpAddr>>,
@@ -207,14 +212,19 @@ impl From<&Tunnel> for TunnelJson {
 #[derive(Serialize)]
 struct RecordJson<'a> {
     ts: Shown<crate::time::Timestamp>,
+    /// `--sensor`: which tlssniff saw the connection.
+    sensor: &'a str,
     client: EndpointJson,
     server: EndpointJson,
     client_hello: Option<ClientHelloJson<'a>>,
-    server_hello: Option<ServerHelloJson>,
+    server_hello: Option<ServerHelloJson<'a>>,
     version: Option<Version>,
     cipher: Option<CipherSuite>,
     offers_3des: bool,
     uses_3des: bool,
+    /// Negotiated below TLS 1.2 (or, unanswered, offered nothing higher),
+    /// or a weak suite: what the summary's Legacy table counts.
+    legacy: bool,
     alerts: Vec<AlertJson>,
     outcome: &'static str,
     handshake_ms: Option<f64>,
@@ -259,7 +269,7 @@ struct RecordJson<'a> {
 
 /// A QUIC connection's version and what its packets showed.
 #[derive(Serialize)]
-struct QuicJson {
+pub(super) struct QuicJson {
     version: Option<String>,
     retry: bool,
     version_negotiation: bool,
@@ -270,7 +280,7 @@ struct QuicJson {
 
 /// A DTLS connection's record-layer facts.
 #[derive(Serialize)]
-struct DtlsJson {
+pub(super) struct DtlsJson {
     record_version: Option<Version>,
     hello_verify_request: bool,
     reassembled_messages: u16,
@@ -294,7 +304,7 @@ struct UpstreamJson<'a> {
 
 /// What a Fiddler session says besides the hellos.
 #[derive(Serialize)]
-struct FiddlerJson<'a> {
+pub(super) struct FiddlerJson<'a> {
     session: u32,
     connect: &'a WireText,
     process: Option<&'a WireText>,
@@ -343,7 +353,77 @@ impl<'a> FiddlerJson<'a> {
     }
 }
 
-fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
+pub(super) fn client_hello(rec: &ConnectionRecord) -> Option<ClientHelloJson<'_>> {
+    rec.client_hello.as_deref().map(|ch| ClientHelloJson {
+        record_version: rec.fiddler.is_none().then_some(ch.record_version),
+        legacy_version: ch.legacy_version,
+        supported_versions: ch.supported_versions.as_deref(),
+        max_version: ch.max_version(),
+        cipher_suites: Some(&ch.cipher_suites),
+        fallback_scsv: ch.fallback_scsv(),
+        sni: ch.sni.as_ref(),
+        alpn: ch.alpn.as_deref(),
+        sslv2_format: ch.sslv2_format,
+        partial: ch.partial,
+        extensions: &ch.extensions,
+        supported_groups: &ch.supported_groups,
+        signature_algorithms: &ch.signature_algorithms,
+        ec_point_formats: &ch.ec_point_formats,
+        sni_hex: ch.sni.as_ref().filter(|t| !t.is_utf8()).map(WireText::hex),
+        alpn_hex: ch
+            .alpn
+            .as_ref()
+            .filter(|list| list.iter().any(|t| !t.is_utf8()))
+            .map(|list| list.iter().map(WireText::hex).collect()),
+    })
+}
+
+pub(super) fn server_hello(rec: &ConnectionRecord) -> Option<ServerHelloJson<'_>> {
+    rec.server_hello.as_deref().map(|sh| ServerHelloJson {
+        version: sh.version(),
+        cipher_suite: rec.cipher,
+        legacy_version: sh.legacy_version,
+        downgrade_sentinel: sh.downgrade_sentinel,
+        partial: sh.partial,
+        alpn: sh.alpn.as_ref(),
+    })
+}
+
+pub(super) fn alerts(rec: &ConnectionRecord) -> Vec<AlertJson> {
+    rec.alerts
+        .iter()
+        .map(|a| AlertJson {
+            from: a.from.as_str(),
+            level: alert::level_name(a.level),
+            description: alert::description_label(a.description),
+            code: a.description,
+        })
+        .collect()
+}
+
+pub(super) fn quic(rec: &ConnectionRecord) -> Option<QuicJson> {
+    rec.quic.map(|q| QuicJson {
+        version: q.version.map(|v| v.name()),
+        retry: q.retry,
+        version_negotiation: q.version_negotiation,
+        undecryptable_initials: q.undecryptable,
+        server_handshake_packets: q.server_handshake_packets,
+        client_handshake_packets: q.client_handshake_packets,
+    })
+}
+
+pub(super) fn dtls(rec: &ConnectionRecord) -> Option<DtlsJson> {
+    rec.dtls.map(|d| DtlsJson {
+        record_version: d.record_version,
+        hello_verify_request: d.hello_verify_request,
+        reassembled_messages: d.reassembled,
+        repeated_fragments: d.repeated,
+        refused_fragments: d.refused,
+        broken_datagrams: d.broken_datagrams,
+    })
+}
+
+fn to_json<'a>(rec: &'a ConnectionRecord, sensor: &'a str) -> RecordJson<'a> {
     // Computed as the record entered the aggregate (pipeline::Analysis).
     let fps = rec.fingerprints.as_deref();
     let ja3 = fps.and_then(|f| f.ja3.as_ref());
@@ -363,51 +443,17 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         ja4,
         ja4_r,
         ts: Shown(rec.ts),
+        sensor,
         client: rec.client.into(),
         server: rec.server.into(),
-        client_hello: rec.client_hello.as_deref().map(|ch| ClientHelloJson {
-            record_version: rec.fiddler.is_none().then_some(ch.record_version),
-            legacy_version: ch.legacy_version,
-            supported_versions: ch.supported_versions.as_deref(),
-            max_version: ch.max_version(),
-            cipher_suites: &ch.cipher_suites,
-            fallback_scsv: ch.fallback_scsv(),
-            sni: ch.sni.as_ref(),
-            alpn: ch.alpn.as_deref(),
-            sslv2_format: ch.sslv2_format,
-            partial: ch.partial,
-            extensions: &ch.extensions,
-            supported_groups: &ch.supported_groups,
-            signature_algorithms: &ch.signature_algorithms,
-            ec_point_formats: &ch.ec_point_formats,
-            sni_hex: ch.sni.as_ref().filter(|t| !t.is_utf8()).map(WireText::hex),
-            alpn_hex: ch
-                .alpn
-                .as_ref()
-                .filter(|list| list.iter().any(|t| !t.is_utf8()))
-                .map(|list| list.iter().map(WireText::hex).collect()),
-        }),
-        server_hello: rec.server_hello.as_deref().map(|sh| ServerHelloJson {
-            version: sh.version(),
-            cipher_suite: rec.cipher,
-            legacy_version: sh.legacy_version,
-            downgrade_sentinel: sh.downgrade_sentinel,
-            partial: sh.partial,
-        }),
+        client_hello: client_hello(rec),
+        server_hello: server_hello(rec),
         version: rec.version(),
         cipher: rec.cipher,
         offers_3des: rec.offers_3des(),
         uses_3des: rec.uses_3des(),
-        alerts: rec
-            .alerts
-            .iter()
-            .map(|a| AlertJson {
-                from: a.from.as_str(),
-                level: alert::level_name(a.level),
-                description: alert::description_label(a.description),
-                code: a.description,
-            })
-            .collect(),
+        legacy: rec.counts_as_legacy(),
+        alerts: alerts(rec),
         outcome: rec.outcome.as_str(),
         handshake_ms: rec.handshake.map(millis),
         hello_retry_request: rec.hello_retry,
@@ -427,22 +473,8 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
         tunnel: rec.tunnel.as_ref().map(TunnelJson::from),
         source: rec.source(),
         transport: rec.transport(),
-        quic: rec.quic.map(|q| QuicJson {
-            version: q.version.map(|v| v.name()),
-            retry: q.retry,
-            version_negotiation: q.version_negotiation,
-            undecryptable_initials: q.undecryptable,
-            server_handshake_packets: q.server_handshake_packets,
-            client_handshake_packets: q.client_handshake_packets,
-        }),
-        dtls: rec.dtls.map(|d| DtlsJson {
-            record_version: d.record_version,
-            hello_verify_request: d.hello_verify_request,
-            reassembled_messages: d.reassembled,
-            repeated_fragments: d.repeated,
-            refused_fragments: d.refused,
-            broken_datagrams: d.broken_datagrams,
-        }),
+        quic: quic(rec),
+        dtls: dtls(rec),
         server_hello_from: rec
             .fiddler
             .as_ref()
@@ -453,26 +485,36 @@ fn to_json(rec: &ConnectionRecord) -> RecordJson<'_> {
 }
 
 /// Appends one record as a JSON line.
-pub fn encode(rec: &ConnectionRecord, out: &mut Vec<u8>) {
+pub fn encode(rec: &ConnectionRecord, sensor: &str, out: &mut Vec<u8>) {
     // Serializing into a Vec cannot fail: every value is a plain field.
-    let plain = rec
-        .wire_texts()
-        .all(|t| super::escape::plain_ascii(t.as_bytes()));
-    let _ = super::escape::json_line(&to_json(rec), plain, out);
+    let _ = super::escape::json_line(&to_json(rec, sensor), plain(rec, sensor), out);
     out.push(b'\n');
 }
 
+/// Is every string of the line plain ASCII (so the JSON needs no escaping
+/// beyond serde's)?
+pub(super) fn plain(rec: &ConnectionRecord, sensor: &str) -> bool {
+    super::escape::plain_ascii(sensor.as_bytes())
+        && rec
+            .wire_texts()
+            .all(|t| super::escape::plain_ascii(t.as_bytes()))
+}
+
+/// Writes JSON lines, one per connection: `--format jsonl`, and
+/// `--format ecs` with the ECS encoder.
 pub struct Jsonl<W: Write> {
     out: W,
     flush_each: bool,
+    encoder: super::Encoder,
     line: Vec<u8>,
 }
 
 impl<W: Write> Jsonl<W> {
-    pub fn new(out: W, flush_each: bool) -> Self {
+    pub fn new(out: W, flush_each: bool, encoder: super::Encoder) -> Self {
         Jsonl {
             out,
             flush_each,
+            encoder,
             line: Vec::new(),
         }
     }
@@ -482,14 +524,14 @@ impl<W: Write> Report for Jsonl<W> {
     fn record(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        encode(rec, &mut line);
+        self.encoder.encode(rec, &mut line);
         let r = self.encoded(&line);
         self.line = line;
         r
     }
 
     fn encoder(&self) -> Option<super::Encoder> {
-        Some(super::Encoder::Jsonl)
+        Some(self.encoder.clone())
     }
 
     fn encoded(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -8,6 +8,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod ecs;
 pub mod escape;
 pub mod evidence;
 pub mod html;
@@ -39,23 +40,46 @@ pub trait Report {
         Ok(())
     }
 
+    /// A live `--interval` snapshot of the summary (summary-json writes
+    /// it; the table is printed by the capture loop itself).
+    fn snapshot(&mut self, _model: &Model<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
     /// The end of the run: the summary.
     fn finish(&mut self, model: &Model<'_>) -> io::Result<()>;
 }
 
-/// Turns a record into its output line.
+/// Turns a record into its output line, naming the sensor that saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoder {
+    pub lines: Lines,
+    /// `--sensor`: in every line.
+    pub sensor: std::sync::Arc<str>,
+}
+
+/// The kinds of line per connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Encoder {
+pub enum Lines {
     Jsonl,
     Csv(csv::Cells),
+    Ecs,
 }
 
 impl Encoder {
+    pub fn new(lines: Lines, sensor: &str) -> Encoder {
+        Encoder {
+            lines,
+            sensor: sensor.into(),
+        }
+    }
+
     /// Appends the record's line (with its newline) to `out`.
-    pub fn encode(self, rec: &ConnectionRecord, out: &mut Vec<u8>) {
-        match self {
-            Encoder::Jsonl => jsonl::encode(rec, out),
-            Encoder::Csv(cells) => cells.encode(rec, out),
+    pub fn encode(&self, rec: &ConnectionRecord, out: &mut Vec<u8>) {
+        match self.lines {
+            Lines::Jsonl => jsonl::encode(rec, &self.sensor, out),
+            Lines::Csv(cells) => cells.encode(rec, &self.sensor, out),
+            Lines::Ecs => ecs::encode(rec, &self.sensor, out),
         }
     }
 }
@@ -68,6 +92,8 @@ pub enum Format {
     Jsonl,
     /// One CSV row per TLS connection.
     Csv,
+    /// One Elastic Common Schema document per TLS connection (JSON lines).
+    Ecs,
     /// One JSON object with the whole summary.
     SummaryJson,
     /// The summary's sections as GitHub-flavoured Markdown (for tickets).

@@ -1179,9 +1179,32 @@ fn servers_seen(s: &Summary) -> HashMap<Endpoint, ServerSeen> {
         .collect()
 }
 
+/// A live `--interval` snapshot: the numbers are counted from `since` (the
+/// start of the run) to `end`; `start` is where the previous snapshot
+/// ended, so consecutive snapshots tile the run.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntervalModel {
+    /// 1 for the first snapshot of the run.
+    pub number: u64,
+    pub start: Shown<Timestamp>,
+    pub end: Shown<Timestamp>,
+    pub since: Shown<Timestamp>,
+    /// Always true: the counts are the run's so far, not this interval's.
+    pub cumulative: bool,
+}
+
 /// Everything a summary report shows, in summary-json's field order.
 #[derive(Serialize)]
 pub struct Model<'a> {
+    /// `--sensor`: which tlssniff this summary is from.
+    pub sensor: &'a str,
+    /// The table names the sensor (when it was named, or live).
+    #[serde(skip)]
+    pub show_sensor: bool,
+    /// A live `--interval` snapshot's place in the series; absent from the
+    /// summary at the end of a run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<IntervalModel>,
     pub capture: CaptureModel<'a>,
     pub connections: u64,
     /// Connections per outcome, every outcome listed.
@@ -1229,7 +1252,12 @@ pub struct Model<'a> {
 impl<'a> Model<'a> {
     /// The model of a run: its aggregate, its capture accounting, and the
     /// warnings (and input errors) to show.
-    pub fn new(s: &'a Summary, c: &'a CaptureStats, warnings: &'a [String]) -> Model<'a> {
+    pub fn new(
+        sensor: &'a str,
+        s: &'a Summary,
+        c: &'a CaptureStats,
+        warnings: &'a [String],
+    ) -> Model<'a> {
         let t = &s.totals;
         let versions = Mix::of(&t.versions);
         let latency = t
@@ -1257,6 +1285,9 @@ impl<'a> Model<'a> {
             .map(|(ep, st)| ServerRow::new(*ep, st))
             .collect();
         Model {
+            sensor,
+            show_sensor: false,
+            interval: None,
             readiness: ReadinessModel::new(&s.policy, &t.readiness, &clients, &servers),
             capture: CaptureModel::new(c),
             connections: t.connections,

@@ -804,6 +804,9 @@ impl<W: Write> Table<W> {
             let _ = write!(o, ", {} → {} UTC ({})", when(a), when(b), span(a, b));
         }
         o.push('\n');
+        if m.show_sensor {
+            let _ = writeln!(o, "Sensor: {}", escape::terminal(m.sensor));
+        }
         if c.joined_files > 0 {
             let _ = writeln!(
                 o,

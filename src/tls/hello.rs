@@ -40,6 +40,7 @@ const EXT_SUPPORTED_GROUPS: u16 = 10;
 const EXT_EC_POINT_FORMATS: u16 = 11;
 const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
 const EXT_PRE_SHARED_KEY: u16 = 41;
+const EXT_ALPN: u16 = 16;
 
 /// A session id (at most 32 bytes), kept to recognise resumption.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -198,6 +199,9 @@ pub struct ServerHello {
     pub downgrade_sentinel: Option<Version>,
     /// Extension types in the order sent (at most `MAX_LISTED`).
     pub extensions: Vec<u16>,
+    /// The protocol the server chose by ALPN (RFC 7301 §3.1: exactly one
+    /// name). TLS 1.3 sends it encrypted, so it is seen up to TLS 1.2.
+    pub alpn: Option<WireText>,
     pub sslv2: bool,
     /// SSL 2.0 SERVER-HELLO session-id-hit (resumption).
     pub sslv2_session_hit: bool,
@@ -464,6 +468,18 @@ fn server_extensions(hello: &mut ServerHello, ext: &[u8]) -> bool {
         }
         if ext_type == EXT_PRE_SHARED_KEY {
             hello.psk = true;
+        }
+        if ext_type == EXT_ALPN {
+            // Type and length, the list's length, then one length-prefixed
+            // name.
+            let mut r = Reader::new(raw.get(4..).unwrap_or_default());
+            let _list_len = r.u16();
+            let len = usize::from(r.u8().unwrap_or(0));
+            let name = r.take_up_to(len);
+            if !name.is_empty() {
+                hello.alpn = Some(WireText::new(name));
+            }
+            return;
         }
         if ext_type != EXT_SUPPORTED_VERSIONS {
             return;
