@@ -5,7 +5,7 @@
 //!  (pcap, pcapng,    (link, IP, TCP;   (FlowTable,   (where TLS is:    (record layer,  (tcp: TCP     (model →
 //!   gz/zst, stdin,    skips counted)    Reassembler)  first byte, or    handshake       lifecycle;    table, jsonl,
 //!   libpcap)                                          after a preamble) messages,      handshake:    csv, summary-
-//!                                                                       hellos)        TLS state     json)
+//!                                                                       hellos)        TLS state     json, ecs)
 //!                                                                                      machine →
 //!                                                                                      record; order,
 //!                                                                                      fallback,

@@ -14,6 +14,7 @@ own `--sensor`; their records together must give the verdicts of one
 tlssniff run over all four captures.
 
 Usage: python3 tests/clickhouse_check.py [target/release/tlssniff]
+       python3 tests/clickhouse_check.py BIN --show CAPTURE...   (print the views)
 """
 
 import json
@@ -196,6 +197,32 @@ def load(sess, jsonl):
         )
 
 
+SHOWN = [
+    "SELECT * FROM tlssniff.version_mix ORDER BY connections DESC",
+    "SELECT * FROM tlssniff.readiness_clients ORDER BY clients DESC",
+    "SELECT client_ip, connections, legacy, failed, client_cannot, held_back, verdict, sensors\n"
+    "FROM tlssniff.clients ORDER BY connections DESC",
+    "SELECT server_ip, server_port, connections, negotiated_below, refused_below, verdict\n"
+    "FROM tlssniff.servers ORDER BY connections DESC",
+    "SELECT client_ip, server_ip, sni, version, max_offered, cipher, connections\n"
+    "FROM tlssniff.legacy ORDER BY connections DESC",
+    "SELECT client_ip, server_ip, outcome, connections, reason\n"
+    "FROM tlssniff.failures ORDER BY connections DESC, client_ip",
+]
+
+
+def show(sess, binary, captures):
+    """Loads the captures' records and prints the views, as an operator would."""
+    load(sess, b"".join(
+        run(binary, ["--format", "jsonl", "--sensor", os.path.basename(c).split(".")[0], c])
+        for c in captures
+    ))
+    for query in SHOWN:
+        fmt = "Vertical" if "tlssniff.failures" in query else "PrettyCompactMonoBlock"
+        print(query + ";")
+        print(sess.query(query, fmt).bytes().decode())
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target/release/tlssniff")
     gen = os.path.join(os.path.dirname(binary), "tlssniff-gen")
@@ -203,6 +230,9 @@ def main():
     for path in SQL:
         for stmt in statements(path):
             sess.query(stmt)
+    if len(sys.argv) > 3 and sys.argv[2] == "--show":
+        show(sess, binary, sys.argv[3:])
+        return
 
     fixtures = sorted(
         os.path.join(ROOT, "fixtures", f)

@@ -506,3 +506,54 @@ impl Drop for Reaped {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn interval_snapshots_are_json_lines_that_tile_the_run() {
+    let lab = Lab::new(8);
+    let sniff = start(
+        &lab,
+        &[
+            "--format",
+            "summary-json",
+            "--interval",
+            "0.4",
+            "--sensor",
+            "lab-8",
+        ],
+    );
+    lab.handshake("-tls1");
+    std::thread::sleep(Duration::from_millis(1200));
+    lab.handshake("-tls1_3");
+    std::thread::sleep(Duration::from_millis(900));
+    interrupt(&sniff);
+    let out = wait(sniff);
+    assert_eq!(out.status.code(), Some(0));
+    let snaps: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one snapshot per line"))
+        .collect();
+    assert!(snaps.len() >= 4, "{} snapshots", snaps.len());
+    let since = &snaps[0]["interval"]["since"];
+    let mut end_before = since.clone();
+    let mut connections_before = 0;
+    for (i, s) in snaps.iter().enumerate() {
+        let iv = &s["interval"];
+        assert_eq!(s["sensor"], "lab-8");
+        assert_eq!(iv["number"], i as u64 + 1, "{iv}");
+        assert_eq!(iv["cumulative"], true);
+        assert_eq!(&iv["since"], since);
+        // Each interval starts where the one before ended.
+        assert_eq!(iv["start"], end_before, "{iv}");
+        assert!(iv["start"].as_str() <= iv["end"].as_str(), "{iv}");
+        end_before = iv["end"].clone();
+        let n = s["connections"].as_u64().unwrap();
+        assert!(n >= connections_before, "counts are the run's so far");
+        connections_before = n;
+    }
+    // A snapshot between the two handshakes saw only the first; the summary
+    // at the end (the last line) has both.
+    assert!(snaps.iter().any(|s| s["connections"] == 1));
+    let last = snaps.last().unwrap();
+    assert_eq!(last["versions"]["TLS 1.0"], 1);
+    assert_eq!(last["versions"]["TLS 1.3"], 1);
+}

@@ -1,7 +1,9 @@
 //! Reports: one exporter trait, one file per format (in the manner of
 //! hyperfine's exporters).
 //!
-//! `jsonl` and `csv` stream one row per connection as records are released;
+//! `jsonl`, `ecs` (Elastic Common Schema documents, written by the jsonl
+//! writer with its own encoder) and `csv` stream one line per connection as
+//! records are released, each naming the sensor;
 //! `table` (for people) and `summary-json` (for scripts) render the
 //! [`model::Model`] — built once from the aggregate at the end — and compute
 //! nothing of their own. The JSON shapes are DESIGN.md's output schema.
