@@ -705,7 +705,12 @@ fn sensor_name(given: Option<String>) -> Result<String, Error> {
         ),
     };
     let name = name.trim().to_string();
-    if name.is_empty() || name.len() > MAX_SENSOR_BYTES || name.chars().any(char::is_control) {
+    // Bidi controls reorder what is printed after them (Trojan Source).
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if name.is_empty() || name.len() > MAX_SENSOR_BYTES || name.chars().any(hidden) {
         return Err(Error::Usage(format!(
             "{from}: a sensor name is 1 to {MAX_SENSOR_BYTES} bytes of printable text, got {:?}",
             name

@@ -402,3 +402,78 @@ fn an_html_page_is_not_written_to_a_terminal() {
     assert!(text.contains("exit=2"), "{text}");
     assert!(!text.contains("<!DOCTYPE"), "{text}");
 }
+
+#[test]
+fn the_sensor_is_named_in_every_record_and_summary() {
+    let demo = fixture("demo.pcapng");
+    let demo = demo.to_str().unwrap();
+    let records = jsonl(&tlssniff([
+        "--format",
+        "jsonl",
+        "--sensor",
+        "dc1-uplink",
+        demo,
+    ]));
+    assert_eq!(records.len(), 30);
+    assert!(records.iter().all(|r| r["sensor"] == "dc1-uplink"));
+    let csv = stdout(&tlssniff([
+        "--format",
+        "csv",
+        "--sensor",
+        "dc1-uplink",
+        demo,
+    ]));
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",sensor"));
+    assert!(lines.all(|l| l.ends_with(",dc1-uplink")));
+    let summary: Value = serde_json::from_str(&stdout(&tlssniff([
+        "--format",
+        "summary-json",
+        "--sensor",
+        "dc1-uplink",
+        demo,
+    ])))
+    .unwrap();
+    assert_eq!(summary["sensor"], "dc1-uplink");
+    assert!(summary.get("interval").is_none(), "files have no intervals");
+    let table = stdout(&tlssniff(["--sensor", "dc1-uplink", demo]));
+    assert!(
+        table.lines().nth(1).unwrap() == "Sensor: dc1-uplink",
+        "{table}"
+    );
+    // Unnamed: the host name, and the table does not repeat it.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let unnamed = jsonl(&tlssniff(["--format", "jsonl", demo]));
+    assert_eq!(unnamed[0]["sensor"], host.trim());
+    assert!(!stdout(&tlssniff([demo])).contains("Sensor:"));
+}
+
+#[test]
+fn a_sensor_name_is_printable_text() {
+    let demo = fixture("demo.pcapng");
+    let long = "s".repeat(254);
+    for bad in [
+        "",
+        "  ",
+        "a\u{1b}[2Jb",
+        "tab\there",
+        "rtl\u{202e}gpj",
+        long.as_str(),
+    ] {
+        let out = tlssniff(["--sensor", bad, demo.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            stderr(&out).contains("a sensor name is 1 to 253 bytes"),
+            "{bad:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let ok = tlssniff([
+        "--format",
+        "jsonl",
+        "--sensor",
+        "Zweigstelle Köln",
+        demo.to_str().unwrap(),
+    ]);
+    assert_eq!(jsonl(&ok)[0]["sensor"], "Zweigstelle Köln");
+}
