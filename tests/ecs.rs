@@ -220,6 +220,7 @@ fn every_fixture_document_validates_against_ecs() {
         "network.transport",
         "network.protocol",
         "network.type",
+        "network.community_id",
         "observer.name",
         "related.hosts",
         "tls.version",

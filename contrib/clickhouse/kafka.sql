@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS tlssniff.connections_queue
     ja4           Nullable(String),
     app           LowCardinality(Nullable(String)),
     source        LowCardinality(String),
-    transport     LowCardinality(String)
+    transport     LowCardinality(String),
+    community_id  Nullable(String)
 )
 ENGINE = Kafka
 SETTINGS kafka_broker_list = 'kafka-1:9092,kafka-2:9092',
@@ -43,6 +44,6 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS tlssniff.connections_from_kafka
 TO tlssniff.connections AS
 SELECT ts, sensor, client, server, client_hello, server_hello, version, cipher,
        offers_3des, uses_3des, legacy, alerts, outcome, handshake_ms, resumed, reason,
-       readiness, ja3, ja4, app, source, transport
+       readiness, ja3, ja4, app, source, transport, community_id
 FROM tlssniff.connections_queue
 WHERE length(_error) = 0;

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS tlssniff.connections
     app           LowCardinality(Nullable(String)),
     source        LowCardinality(String),
     transport     LowCardinality(String),
+    community_id  Nullable(String),  -- joins with Zeek, Suricata, Elastic
 
     client_ip     String MATERIALIZED JSONExtractString(client, 'ip'),
     client_port   UInt16 MATERIALIZED JSONExtractUInt(client, 'port'),

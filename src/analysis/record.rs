@@ -439,6 +439,18 @@ impl ConnectionRecord {
     }
 
     /// What carried the TLS: `tcp`, `quic` or `dtls` (over UDP).
+    /// The flow's Community ID (see [`crate::flow::community_id`]), for
+    /// joining with Zeek, Suricata or Elastic; `None` for Fiddler sessions,
+    /// whose addresses are not a captured flow's.
+    pub fn community_id(&self) -> Option<String> {
+        use crate::flow::community_id::{TCP, UDP, community_id};
+        if self.fiddler.is_some() {
+            return None;
+        }
+        let protocol = if self.transport() == "tcp" { TCP } else { UDP };
+        Some(community_id(self.client, self.server, protocol))
+    }
+
     pub fn transport(&self) -> &'static str {
         match (&self.quic, &self.dtls) {
             (Some(_), _) => "quic",

@@ -7,6 +7,7 @@
 //! time, and when it is full the front flow is evicted. Neither depends on
 //! hash order, so what expires or is evicted is the same on every run.
 
+pub mod community_id;
 pub mod reassembly;
 pub mod seq;
 

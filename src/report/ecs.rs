@@ -83,6 +83,8 @@ struct Observer<'a> {
 
 #[derive(Serialize)]
 struct Network {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    community_id: Option<String>,
     transport: &'static str,
     protocol: &'static str,
     #[serde(rename = "type")]
@@ -281,6 +283,7 @@ fn document<'a>(rec: &'a ConnectionRecord, sensor: &'a str) -> Document<'a> {
         client: rec.client.into(),
         server: rec.server.into(),
         network: Network {
+            community_id: rec.community_id(),
             transport: if udp { "udp" } else { "tcp" },
             protocol: match rec.transport() {
                 "quic" => "quic",

@@ -216,6 +216,8 @@ struct RecordJson<'a> {
     sensor: &'a str,
     client: EndpointJson,
     server: EndpointJson,
+    /// The flow's Community ID (`null` for Fiddler sessions).
+    community_id: Option<String>,
     client_hello: Option<ClientHelloJson<'a>>,
     server_hello: Option<ServerHelloJson<'a>>,
     version: Option<Version>,
@@ -446,6 +448,7 @@ fn to_json<'a>(rec: &'a ConnectionRecord, sensor: &'a str) -> RecordJson<'a> {
         sensor,
         client: rec.client.into(),
         server: rec.server.into(),
+        community_id: rec.community_id(),
         client_hello: client_hello(rec),
         server_hello: server_hello(rec),
         version: rec.version(),
