@@ -63,6 +63,12 @@ def mix(pairs):
     return named, sum(n for v, n in pairs if v is None)
 
 
+def readiness(row):
+    """A clients or servers view row's verdict and counts, as summary-json has them."""
+    counts = {k: int(row[k]) for k in ("meets", "client_cannot", "held_back", "unknown")}
+    return {"verdict": row["verdict"], **counts}
+
+
 def run(binary, args):
     out = subprocess.run([binary] + args, capture_output=True)
     if out.returncode not in (0, 1):
@@ -122,10 +128,7 @@ def compare(sess, name, summary):
             "fallback_scsv": int(r["fallback_scsv"]),
             "first_seen": iso(r["first_seen"]),
             "last_seen": iso(r["last_seen"]),
-            "readiness": {
-                "verdict": r["verdict"],
-                **{k: int(r[k]) for k in ("meets", "client_cannot", "held_back", "unknown")},
-            },
+            "readiness": readiness(r),
         }
         want = {k: c[k] for k in got}
         check(f"{name} client {c['ip']}", got, want)
@@ -154,10 +157,7 @@ def compare(sess, name, summary):
             "failed": int(r["failed"]),
             "first_seen": iso(r["first_seen"]),
             "last_seen": iso(r["last_seen"]),
-            "readiness": {
-                "verdict": r["verdict"],
-                **{k: int(r[k]) for k in ("meets", "client_cannot", "held_back", "unknown")},
-            },
+            "readiness": readiness(r),
         }
         check(f"{name} server {key}", got, {k: s[k] for k in got})
 

@@ -57,6 +57,18 @@ CREATE TABLE IF NOT EXISTS tlssniff.connections
     refused_by_server Bool MATERIALIZED outcome = 'rejected'
         AND JSONExtractString(decisive_alert, 'from') = 'server'
         AND JSONExtractUInt(decisive_alert, 'code') IN (70, 40, 71),
+    -- Per-client and per-server mixes name the versions tlssniff names and
+    -- fold anything else (drafts, unknown values) into 'other', as the
+    -- summary does.
+    version_row   Nullable(String) MATERIALIZED multiIf(version IS NULL, NULL,
+        version IN ('SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3',
+                    'DTLS 1.0', 'DTLS 1.2', 'DTLS 1.3', 'DTLS 0x0100'), version, 'other'),
+    max_offered_row Nullable(String) MATERIALIZED multiIf(max_offered IS NULL, NULL,
+        max_offered IN ('SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3',
+                        'DTLS 1.0', 'DTLS 1.2', 'DTLS 1.3', 'DTLS 0x0100'), max_offered, 'other'),
+    -- SSL 2.0 = 1 ... TLS 1.3 = 6; 0 for anything else (or none).
+    version_rank  UInt8 MATERIALIZED indexOf(
+        ['SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3'], ifNull(version, '')),
     -- Failure outcomes (every outcome but these is one).
     failed        Bool MATERIALIZED outcome NOT IN
         ('established', 'unencrypted', 'one_sided', 'not_logged', 'intercepted')

@@ -7,9 +7,9 @@
 -- sensors is judged on its connections at both. Add `WHERE sensor = '...'`
 -- (or a time range on ts) for one sensor's or one week's answer.
 --
--- Per-client and per-server version mixes name the versions tlssniff names
--- and fold anything else (drafts, unknown values) into 'other', as the
--- summary does; the overall mixes keep every value.
+-- Per-client and per-server version mixes use the folded versions
+-- (version_row, max_offered_row: schema.sql); the overall mixes keep every
+-- value.
 
 -- Negotiated versions (NULL: no ServerHello, "not negotiated").
 CREATE OR REPLACE VIEW tlssniff.version_mix AS
@@ -38,24 +38,18 @@ GROUP BY readiness;
 CREATE OR REPLACE VIEW tlssniff.client_versions AS
 SELECT
     client_ip,
-    multiIf(version IS NULL, NULL,
-            version IN ('SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3',
-                        'DTLS 1.0', 'DTLS 1.2', 'DTLS 1.3', 'DTLS 0x0100'), version,
-            'other') AS version,
+    version_row AS version,
     count() AS connections
 FROM tlssniff.connections
-GROUP BY client_ip, version;
+GROUP BY client_ip, version_row;
 
 CREATE OR REPLACE VIEW tlssniff.client_max_offered AS
 SELECT
     client_ip,
-    multiIf(max_offered IS NULL, NULL,
-            max_offered IN ('SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3',
-                            'DTLS 1.0', 'DTLS 1.2', 'DTLS 1.3', 'DTLS 0x0100'), max_offered,
-            'other') AS max_offered,
+    max_offered_row AS max_offered,
     count() AS connections
 FROM tlssniff.connections
-GROUP BY client_ip, max_offered;
+GROUP BY client_ip, max_offered_row;
 
 -- Per client: its connections, legacy use, and its readiness verdict —
 -- will_break (it cannot meet the policy on any connection), mixed (on
@@ -88,13 +82,10 @@ CREATE OR REPLACE VIEW tlssniff.server_versions AS
 SELECT
     server_ip,
     server_port,
-    multiIf(version IS NULL, NULL,
-            version IN ('SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3',
-                        'DTLS 1.0', 'DTLS 1.2', 'DTLS 1.3', 'DTLS 0x0100'), version,
-            'other') AS version,
+    version_row AS version,
     count() AS connections
 FROM tlssniff.connections
-GROUP BY server_ip, server_port, version;
+GROUP BY server_ip, server_port, version_row;
 
 -- Per server (address and port): its readiness verdict — legacy_only (it
 -- held every capable client back), accepts_legacy (it negotiated below the
@@ -210,11 +201,9 @@ LEFT JOIN
            argMin(version, rank) AS lowest, argMax(version, rank) AS highest
     FROM
     (
-        SELECT server_ip, server_port, assumeNotNull(version) AS version,
-               indexOf(['SSL 2.0', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3'],
-                       assumeNotNull(version)) AS rank
+        SELECT server_ip, server_port, assumeNotNull(version) AS version, version_rank AS rank
         FROM tlssniff.connections
-        WHERE rank > 0
+        WHERE version_rank > 0
     )
     GROUP BY server_ip, server_port
 ) AS s
