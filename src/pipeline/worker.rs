@@ -149,8 +149,16 @@ impl Worker {
     }
 
     /// Ends the flows idle at capture time `now`.
+    #[inline]
     pub fn expire(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
+        if self.table.may_expire(now) || self.udp.may_expire(now) {
+            self.expire_idle(now);
+        }
+    }
+
+    #[inline(never)]
+    fn expire_idle(&mut self, now: Timestamp) {
         while let Some((key, state)) = self.table.pop_idle(now) {
             self.end(&key, state, End::Idle);
         }
@@ -391,11 +399,17 @@ impl Worker {
         }
     }
 
+    /// Whether [`Worker::release`] may find records to move (cheap: asked
+    /// for every frame a parallel reader skips).
+    #[inline]
+    pub fn may_release(&self) -> bool {
+        self.completed || self.max_wait.is_some() && self.reorder.held() > 0
+    }
+
     /// Moves records that are ready, in output order, into `out`.
     pub fn release(&mut self, out: &mut Vec<ConnectionRecord>) {
         // With a time bound, records held back may be due as time passes.
-        let waiting = self.max_wait.is_some() && self.reorder.held() > 0;
-        if self.completed || waiting {
+        if self.may_release() {
             self.completed = false;
             self.reorder.release(out, self.now);
         }
