@@ -79,11 +79,12 @@ fn dash_o_dash_is_standard_output() {
 }
 
 /// Runs tlssniff with a panic injected at `site` (debug builds only).
-fn with_panic(site: &str, threads: &str) -> (Option<i32>, String, String) {
+fn with_panic(site: &str, threads: &str, extra: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tlssniff"))
         .env("TLSSNIFF_TEST_PANIC", site)
         .env_remove("RUST_BACKTRACE")
         .args(["--threads", threads, "--format", "jsonl"])
+        .args(extra)
         .arg(fixture("demo.pcapng"))
         .output()
         .unwrap();
@@ -100,13 +101,34 @@ fn a_panic_in_any_thread_is_a_loud_internal_error() {
         // The injection hook exists in debug builds only.
         return;
     }
-    for (site, threads, who) in [
-        ("worker", "2", "parser worker 0 panicked"),
-        ("output", "2", "the output thread panicked"),
-        ("worker", "1", "the main thread panicked"),
-        ("capture", "2", "the main thread panicked"),
+    // A mapped file is read by every worker itself (parallel readers), so
+    // "capture" is a worker's; `--no-mmap` reads it on the capture thread
+    // and hands frames to the workers.
+    for (site, threads, extra, who) in [
+        ("worker", "2", &[][..], "parser worker 0 panicked"),
+        (
+            "worker",
+            "2",
+            &["--no-mmap"][..],
+            "parser worker 0 panicked",
+        ),
+        ("output", "2", &[][..], "the output thread panicked"),
+        (
+            "output",
+            "2",
+            &["--no-mmap"][..],
+            "the output thread panicked",
+        ),
+        ("worker", "1", &[][..], "the main thread panicked"),
+        ("capture", "2", &[][..], "parser worker 0 panicked"),
+        (
+            "capture",
+            "2",
+            &["--no-mmap"][..],
+            "the main thread panicked",
+        ),
     ] {
-        let (status, stdout, stderr) = with_panic(site, threads);
+        let (status, stdout, stderr) = with_panic(site, threads, extra);
         assert_eq!(status, Some(3), "{site}/{threads}: {stderr}");
         let lines: Vec<&str> = stderr.lines().collect();
         assert_eq!(lines.len(), 1, "{site}/{threads}: one line, got {stderr:?}");

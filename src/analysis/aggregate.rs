@@ -26,6 +26,7 @@ use hdrhistogram::Histogram;
 
 use super::certificate::{Finding, Findings};
 use super::fallback::Fallback;
+use super::merge::Merge;
 use super::readiness::{Class, Policy, Tally};
 use super::record::{ConnectionRecord, FailureReason, Outcome};
 use super::tds::{Login, Symptom};
@@ -41,7 +42,7 @@ use crate::tls::version::Version;
 /// Most clients told apart per fingerprint: up to this many the client
 /// count (and which are listed) does not depend on the order workers
 /// report in.
-const MAX_CLIENTS_PER_FINGERPRINT: usize = 1024;
+pub(super) const MAX_CLIENTS_PER_FINGERPRINT: usize = 1024;
 
 /// One client fingerprint (JA4), the "client software" behind connections.
 #[derive(Clone, Debug, Default)]
@@ -76,7 +77,7 @@ pub struct ApplicationStats {
 /// Most SAN names kept per certificate row (the record has them all).
 const MAX_SAN_PER_CERTIFICATE: usize = 16;
 /// Most SNIs listed per certificate row that its names do not match.
-const MAX_MISMATCHED_SNIS: usize = 8;
+pub(super) const MAX_MISMATCHED_SNIS: usize = 8;
 
 /// One server's certificate: a distinct leaf (by SHA-256) at one server
 /// address and port.
@@ -105,10 +106,10 @@ pub struct CertificateStats {
 }
 
 /// Most servers named per client as holding it back.
-const MAX_HELD_BACK_BY: usize = 8;
+pub(super) const MAX_HELD_BACK_BY: usize = 8;
 
 /// Most distinct SNIs remembered per server.
-const MAX_SNIS_PER_SERVER: usize = 64;
+pub(super) const MAX_SNIS_PER_SERVER: usize = 64;
 
 /// Count per version (`None`: not negotiated / not known).
 pub type VersionMix = BTreeMap<Option<Version>, u64>;
@@ -196,9 +197,9 @@ pub struct ServerStats {
 }
 
 /// Most clients below TLS 1.2 listed per SQL Server.
-const MAX_CLIENTS_PER_SQL_SERVER: usize = 64;
+pub(super) const MAX_CLIENTS_PER_SQL_SERVER: usize = 64;
 /// Most distinct symptoms listed per SQL Server.
-const MAX_SYMPTOMS_PER_SQL_SERVER: usize = 32;
+pub(super) const MAX_SYMPTOMS_PER_SQL_SERVER: usize = 32;
 
 /// One SQL Server (address and port), from its TDS connections.
 #[derive(Clone, Debug, Default)]
@@ -288,7 +289,7 @@ pub struct BucketStats {
 /// `--bucket auto`: merges the buckets into the next width of
 /// [`AUTO_WIDTHS`] until the first and the last are at most
 /// [`AUTO_BUCKETS`] apart.
-fn coarsen(t: &mut Totals) {
+pub(super) fn coarsen(t: &mut Totals) {
     let mut width = t.auto_width.max(1);
     let span = |t: &Totals| match (t.buckets.first_key_value(), t.buckets.last_key_value()) {
         (Some((a, _)), Some((b, _))) => b - a + 1,
@@ -308,7 +309,7 @@ fn coarsen(t: &mut Totals) {
 
 impl BucketStats {
     /// Adds `other` (a bucket merged into this wider one).
-    fn merge(&mut self, other: BucketStats) {
+    pub(super) fn merge(&mut self, other: BucketStats) {
         self.connections += other.connections;
         for (v, n) in other.versions {
             *self.versions.entry(v).or_default() += n;
@@ -470,6 +471,20 @@ impl<K: Eq + std::hash::Hash + Ord + Clone, V: Default + Clone> Rows<K, V> {
 
     fn unlisted(&self) -> u64 {
         self.unlisted.load(Ordering::Relaxed)
+    }
+
+    /// Adds another table's rows (see `super::merge`).
+    fn absorb(&self, other: Rows<K, V>)
+    where
+        V: Merge,
+    {
+        self.unlisted.fetch_add(other.unlisted(), Ordering::Relaxed);
+        for (key, row) in other.map {
+            let n = row.connections();
+            if !self.update(key, |mine| mine.merge(row)) {
+                self.unlisted.fetch_add(n, Ordering::Relaxed);
+            }
+        }
     }
 
     /// The rows, sorted by key (the table is used up).
@@ -896,6 +911,46 @@ impl Aggregator {
             unlisted,
         }
         .ordered()
+    }
+
+    /// Adds `other`, an aggregate of other connections under the same
+    /// settings (a parallel reader's: pipeline/walk.rs).
+    pub fn absorb(&self, other: Aggregator) {
+        let auto = self.bucket == Some(Bucket::Auto);
+        let unlisted_fallbacks = other.unlisted_fallbacks.load(Ordering::Relaxed);
+        let unlisted_pairs = other.unlisted_pairs.load(Ordering::Relaxed);
+        self.totals().merge(
+            other.totals.into_inner().unwrap_or_else(|e| e.into_inner()),
+            auto,
+            self.max_rows,
+        );
+        self.clients.absorb(other.clients);
+        self.servers.absorb(other.servers);
+        self.legacy.absorb(other.legacy);
+        self.failures.absorb(other.failures);
+        self.below_min.absorb(other.below_min);
+        self.sql.absorb(other.sql);
+        self.fingerprints.absorb(other.fingerprints);
+        self.applications.absorb(other.applications);
+        self.certificates.absorb(other.certificates);
+        {
+            let mut list = self.fallbacks.lock().unwrap_or_else(|e| e.into_inner());
+            for f in other
+                .fallbacks
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+            {
+                if list.len() < self.max_rows {
+                    list.push(f);
+                } else {
+                    self.unlisted_fallbacks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        self.unlisted_fallbacks
+            .fetch_add(unlisted_fallbacks, Ordering::Relaxed);
+        self.unlisted_pairs
+            .fetch_add(unlisted_pairs, Ordering::Relaxed);
     }
 
     /// A consistent, sorted copy for reports.

@@ -22,6 +22,7 @@ pub mod dtls;
 pub mod fallback;
 pub mod fiddler;
 pub mod handshake;
+pub mod merge;
 pub mod order;
 pub mod quic;
 pub mod readiness;

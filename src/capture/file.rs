@@ -224,6 +224,11 @@ impl CaptureFile {
         Ok(f)
     }
 
+    /// The file is read through a memory map (not a stream of reads).
+    pub fn is_mapped(&self) -> bool {
+        self.buf.is_mapped()
+    }
+
     /// Bytes arrive as a writer sends them (standard input, a pipe, a
     /// FIFO), not from a file that is all there.
     pub fn is_stream(&self) -> bool {

@@ -408,27 +408,7 @@ fn wlan<'a>(data: &'a [u8], cut: u32, ctx: &mut Ctx, swapped: bool) -> Result<Se
 /// slicer, which says what went wrong.
 fn fast_path(link_type: LinkType, data: &[u8]) -> Option<Segment<'_>> {
     use etherparse::{Ipv4HeaderSlice, Ipv6HeaderSlice, TcpHeaderSlice};
-    let (ether_type, at) = match link_type {
-        LinkType::ETHERNET => {
-            let mut at = 12;
-            let mut et = be16(data, at)?;
-            for _ in 0..3 {
-                if !matches!(et, 0x8100 | 0x88a8) {
-                    break;
-                }
-                at += 4;
-                et = be16(data, at)?;
-            }
-            (et, at + 2)
-        }
-        LinkType::LINUX_SLL => (be16(data, 14)?, 16),
-        LinkType::LINUX_SLL2 => (be16(data, 0)?, 20),
-        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => (0x0800, 0),
-        _ => return None,
-    };
-    if !matches!(ether_type, 0x0800 | 0x86dd) {
-        return None;
-    }
+    let at = plain_ip(link_type, data)?;
     let ip = data.get(at..)?;
     let (src, dst, ip_payload) = match ip.first()? >> 4 {
         4 => {
@@ -473,6 +453,55 @@ fn fast_path(link_type: LinkType, data: &[u8]) -> Option<Segment<'_>> {
         payload: ip_payload.get(tcp.slice().len()..)?,
         cut: 0,
     })
+}
+
+/// Where the IP header of a common frame starts: Ethernet (up to three
+/// 802.1Q/802.1ad tags), Linux SLL/SLL2 or raw IP, carrying IPv4 or IPv6.
+#[inline]
+fn plain_ip(link_type: LinkType, data: &[u8]) -> Option<usize> {
+    let (ether_type, at) = match link_type {
+        LinkType::ETHERNET => {
+            let mut at = 12;
+            let mut et = be16(data, at)?;
+            for _ in 0..3 {
+                if !matches!(et, 0x8100 | 0x88a8) {
+                    break;
+                }
+                at += 4;
+                et = be16(data, at)?;
+            }
+            (et, at + 2)
+        }
+        LinkType::LINUX_SLL => (be16(data, 14)?, 16),
+        LinkType::LINUX_SLL2 => (be16(data, 0)?, 20),
+        LinkType::RAW | LinkType::IPV4 | LinkType::IPV6 => (0x0800, 0),
+        _ => return None,
+    };
+    matches!(ether_type, 0x0800 | 0x86dd).then_some(at)
+}
+
+/// The addresses of a common frame that carries TCP straight over IP (see
+/// `plain_ip`; IPv6 without extension headers), read from the header
+/// without checking the rest: when [`decode`] finds a segment in such a
+/// frame, these are its addresses (TCP opens no tunnel), and when it finds
+/// none they do not matter. The capture thread picks a frame's worker with
+/// them; anything else it decodes.
+#[inline]
+pub fn tcp_ip_pair(link_type: LinkType, data: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    let ip = data.get(plain_ip(link_type, data)?..)?;
+    let addr4 = |at: usize| -> Option<IpAddr> {
+        let b: [u8; 4] = ip.get(at..at + 4)?.try_into().ok()?;
+        Some(IpAddr::from(b))
+    };
+    let addr6 = |at: usize| -> Option<IpAddr> {
+        let b: [u8; 16] = ip.get(at..at + 16)?.try_into().ok()?;
+        Some(IpAddr::from(b))
+    };
+    match ip.first()? >> 4 {
+        4 if *ip.get(9)? == 6 => Some((addr4(12)?, addr4(16)?)),
+        6 if *ip.get(6)? == 6 => Some((addr6(8)?, addr6(24)?)),
+        _ => None,
+    }
 }
 
 fn be16(data: &[u8], at: usize) -> Option<u16> {

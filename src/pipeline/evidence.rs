@@ -166,7 +166,7 @@ pub(super) fn write(cfg: &Config, ev: &EvidenceConfig, wanted: Wanted) -> Result
     }
     let mut writer = Writer { ranges, out, name };
     if connections > 0 {
-        super::input::read_files(cfg, &mut writer, false)?;
+        super::input::read_files(cfg, &mut writer, false, true)?;
     }
     let packets = writer.out.packets;
     let name = writer.name.clone();

@@ -77,7 +77,7 @@ pub(super) fn read_all(
 ) -> Result<Inputs, Error> {
     match &cfg.live {
         Some(live) => read_live(cfg, live, dispatch, aggregator),
-        None => read_files(cfg, dispatch, true),
+        None => read_files(cfg, dispatch, true, true),
     }
 }
 
@@ -386,11 +386,13 @@ fn span_text(d: crate::time::Duration) -> String {
 
 /// Reads every input file, and hands packets to `dispatch`; `announce`
 /// says unreadable inputs on stderr (the first reading does; `-w`'s second
-/// does not repeat it).
+/// does not repeat it, nor do the parallel readers but the first), and
+/// `progress` allows the progress line (`--progress`).
 pub(super) fn read_files(
     cfg: &Config,
     dispatch: &mut dyn Dispatch,
     announce: bool,
+    progress: bool,
 ) -> Result<Inputs, Error> {
     let mut capture = CaptureStats {
         max_flows: cfg.max_flows,
@@ -399,7 +401,7 @@ pub(super) fn read_files(
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
     let mut progress = Progress {
-        enabled: cfg.progress,
+        enabled: cfg.progress && progress,
         last: Instant::now(),
         shown: false,
     };

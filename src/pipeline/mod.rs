@@ -53,13 +53,15 @@ mod input;
 mod pool;
 mod queue;
 mod stats;
+mod walk;
 mod worker;
 
-use input::{Inputs, read_all};
+use input::{Inputs, read_all, read_files};
 use pool::{Batch, Output, Pool, QUEUE, merge, work};
 use queue::bounded;
 pub use stats::floor;
 use stats::print_stats;
+use walk::Walker;
 pub use worker::{Worker, WorkerStats};
 
 /// Set by the signal handler (SIGINT, SIGTERM): stop reading, drain, report.
@@ -255,6 +257,39 @@ fn make_report(cfg: &Config) -> Result<Box<dyn Report + Send>, Error> {
     })
 }
 
+/// What a parser worker's thread ends with: its stats, and for a parallel
+/// reader, its reading of the inputs.
+type Threaded = (WorkerStats, Option<Result<Inputs, Error>>);
+
+fn spawn_worker<'scope, F>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    id: usize,
+    f: F,
+) -> Result<std::thread::ScopedJoinHandle<'scope, Threaded>, Error>
+where
+    F: FnOnce() -> Threaded + Send + 'scope,
+{
+    std::thread::Builder::new()
+        .name(worker_name(id))
+        .spawn_scoped(scope, f)
+        .map_err(|e| Error::Internal(format!("cannot start a parser worker: {e}")))
+}
+
+/// Whether every input is a capture file read through a memory map, so
+/// that each worker can read it itself (walk.rs). Standard input, pipes,
+/// compressed files, archives and `--no-mmap` go through the capture
+/// thread.
+fn mapped_inputs(cfg: &Config) -> bool {
+    cfg.mmap
+        && !cfg.inputs.is_empty()
+        && cfg.inputs.iter().all(|p| {
+            p.as_os_str() != "-"
+                && std::fs::metadata(p).is_ok_and(|m| m.is_file())
+                && crate::capture::file::CaptureFile::open_with(p, true)
+                    .is_ok_and(|f| f.is_mapped())
+        })
+}
+
 /// The name of parser worker `id`'s thread (it names the thread in an
 /// internal error).
 fn worker_name(id: usize) -> String {
@@ -273,11 +308,12 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     };
     let wanted = cfg.evidence.as_ref().map(evidence::Wanted::new);
     // Workers see disjoint client-server pairs: each remembers its share.
-    let analysis = || Analysis {
+    let analysis_into = |aggregator| Analysis {
         fallback: FallbackDetector::new(cfg.fallback_window, cfg.max_rows.div_ceil(threads)),
-        aggregator: &aggregator,
+        aggregator,
         evidence: wanted.as_ref(),
     };
+    let analysis = || analysis_into(&aggregator);
     // Live, and streams (standard input, pipes): a record waits for earlier
     // connections only so long.
     let streams = cfg
@@ -288,131 +324,174 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     let started = Instant::now();
     // `written_late`: records the output thread wrote out of order (when
     // there is one; else the workers' count says it).
-    let (inputs, workers, stalls, written_late) = if threads == 1 {
+    let new_worker = || {
+        Worker::new(
+            cfg.max_flows.div_ceil(threads),
+            cfg.max_buffered_bytes.div_ceil(threads),
+            cfg.idle_timeout,
+            limits,
+            max_wait,
+        )
+    };
+    let (inputs, workers, stalls, written_late, merged) = if threads == 1 {
         let mut inline = Inline {
-            worker: Worker::new(
-                cfg.max_flows,
-                cfg.max_buffered_bytes,
-                cfg.idle_timeout,
-                limits,
-                max_wait,
-            ),
+            worker: new_worker(),
             analysis: analysis(),
             report: report.as_mut(),
             released: Vec::new(),
             oerr: &oerr,
         };
         let inputs = read_all(cfg, &mut inline, &aggregator)?;
-        (inputs, vec![inline.worker.take_stats()], 0, None)
+        (inputs, vec![inline.worker.take_stats()], 0, None, None)
     } else {
-        std::thread::scope(|scope| -> Result<_, Error> {
-            let (out_tx, out_rx) = bounded::<Output>(threads * QUEUE);
-            // Only reports that list connections need the output thread.
-            let encoder = report.encoder();
-            let report_ref = report.as_mut();
-            let oerr_ref = &oerr;
-            let (merger, summary) = match encoder {
-                Some(_) => (
-                    Some(
-                        std::thread::Builder::new()
-                            .name("output thread".into())
-                            .spawn_scoped(scope, move || {
-                                merge(threads, out_rx, report_ref, oerr_ref)
-                            })
-                            .map_err(|e| {
-                                Error::Internal(format!("cannot start the output thread: {e}"))
-                            })?,
+        let readers = cfg.live.is_none() && mapped_inputs(cfg);
+        // Parallel readers keep an aggregate each (no two cores write the
+        // same counters), added up when they are done.
+        let shares: Vec<Aggregator> = (0..if readers { threads } else { 0 })
+            .map(|_| Aggregator::new(cfg.min_version, cfg.policy.policy, cfg.bucket, cfg.max_rows))
+            .collect();
+        let shares_ref = &shares;
+        let (inputs, stats, stalls, written_late) =
+            std::thread::scope(|scope| -> Result<_, Error> {
+                let (out_tx, out_rx) = bounded::<Output>(threads * QUEUE);
+                // Only reports that list connections need the output thread.
+                let encoder = report.encoder();
+                let report_ref = report.as_mut();
+                let oerr_ref = &oerr;
+                let (merger, summary) = match encoder {
+                    Some(_) => (
+                        Some(
+                            std::thread::Builder::new()
+                                .name("output thread".into())
+                                .spawn_scoped(scope, move || {
+                                    merge(threads, out_rx, report_ref, oerr_ref)
+                                })
+                                .map_err(|e| {
+                                    Error::Internal(format!("cannot start the output thread: {e}"))
+                                })?,
+                        ),
+                        None,
                     ),
-                    None,
-                ),
-                None => (
-                    None,
-                    Some((report_ref, oerr_ref as &dyn Fn(io::Error) -> Error)),
-                ),
-            };
-            let mut senders = Vec::new();
-            let mut handles = Vec::new();
-            let (spare_tx, spare_rx) = bounded::<Batch>(threads * (QUEUE + 2));
-            for id in 0..threads {
-                let (tx, rx) = bounded::<Batch>(QUEUE);
-                senders.push(tx);
-                let worker = Worker::new(
-                    cfg.max_flows.div_ceil(threads),
-                    cfg.max_buffered_bytes.div_ceil(threads),
-                    cfg.idle_timeout,
-                    limits,
-                    max_wait,
-                );
-                let a = analysis();
-                let out = encoder.clone().map(|e| (out_tx.clone(), e));
-                let spare = spare_tx.clone();
-                let handle = std::thread::Builder::new()
-                    .name(worker_name(id))
-                    .spawn_scoped(scope, move || work(id, worker, a, rx, out, spare))
-                    .map_err(|e| Error::Internal(format!("cannot start a parser worker: {e}")))?;
-                handles.push(handle);
-            }
-            drop(out_tx);
-            drop(spare_tx);
-            let mut pool = Pool {
-                batches: (0..threads).map(|_| Batch::default()).collect(),
-                last_sent: vec![0; threads],
-                senders,
-                stalls: 0,
-                skipped: BTreeMap::new(),
-                tcp: 0,
-                spare: spare_rx,
-                summary,
-            };
-            let read = read_all(cfg, &mut pool, &aggregator);
-            let stalls = pool.stalls;
-            let skipped = std::mem::take(&mut pool.skipped);
-            let tcp = pool.tcp;
-            drop(pool);
-            // Every thread is joined, and the first real cause wins: a panic,
-            // then the output thread's error (a broken pipe ends quietly),
-            // then the capture thread's. A capture thread that found its
-            // workers gone has no cause of its own to give.
-            let mut panicked = None;
-            let mut stats = Vec::new();
-            for (id, h) in handles.into_iter().enumerate() {
-                match h.join() {
-                    Ok(s) => stats.push(s),
-                    Err(p) => {
-                        let name = worker_name(id);
-                        let why = crate::error::panic_text(&name, p.as_ref());
-                        panicked.get_or_insert(format!("{name} panicked: {why}"));
-                        stats.push(WorkerStats::default());
+                    None => (
+                        None,
+                        Some((report_ref, oerr_ref as &dyn Fn(io::Error) -> Error)),
+                    ),
+                };
+                let mut handles = Vec::new();
+                let (read, stalls) = if readers {
+                    // Every worker reads the files itself (walk.rs); the first
+                    // one's account of the inputs stands for all.
+                    for (id, share) in shares_ref.iter().enumerate() {
+                        let mut walker = Walker::new(
+                            id,
+                            threads,
+                            new_worker(),
+                            analysis_into(share),
+                            encoder.clone().map(|e| (out_tx.clone(), e)),
+                        );
+                        handles.push(spawn_worker(scope, id, move || {
+                            let read = read_files(cfg, &mut walker, id == 0, id == 0);
+                            (walker.into_stats(), Some(read))
+                        })?);
+                    }
+                    drop(out_tx);
+                    (None, 0)
+                } else {
+                    let mut senders = Vec::new();
+                    let (spare_tx, spare_rx) = bounded::<Batch>(threads * (QUEUE + 2));
+                    for id in 0..threads {
+                        let (tx, rx) = bounded::<Batch>(QUEUE);
+                        senders.push(tx);
+                        let worker = new_worker();
+                        let a = analysis();
+                        let out = encoder.clone().map(|e| (out_tx.clone(), e));
+                        let spare = spare_tx.clone();
+                        handles.push(spawn_worker(scope, id, move || {
+                            (work(id, worker, a, rx, out, spare), None)
+                        })?);
+                    }
+                    drop(out_tx);
+                    drop(spare_tx);
+                    let mut pool = Pool {
+                        batches: (0..threads).map(|_| Batch::default()).collect(),
+                        last_sent: vec![0; threads],
+                        senders,
+                        stalls: 0,
+                        skipped: BTreeMap::new(),
+                        spare: spare_rx,
+                        summary,
+                    };
+                    let read = read_all(cfg, &mut pool, &aggregator);
+                    let stalls = pool.stalls;
+                    let skipped = std::mem::take(&mut pool.skipped);
+                    drop(pool);
+                    (Some((read, skipped)), stalls)
+                };
+                // Every thread is joined, and the first real cause wins: a panic,
+                // then the output thread's error (a broken pipe ends quietly),
+                // then the capture thread's (or the first reader's). A capture
+                // thread that found its workers gone has no cause of its own to
+                // give.
+                let mut panicked = None;
+                let mut stats = Vec::new();
+                let mut first_read = None;
+                for (id, h) in handles.into_iter().enumerate() {
+                    match h.join() {
+                        Ok((s, r)) => {
+                            stats.push(s);
+                            if id == 0 {
+                                first_read = r;
+                            }
+                        }
+                        Err(p) => {
+                            let name = worker_name(id);
+                            let why = crate::error::panic_text(&name, p.as_ref());
+                            panicked.get_or_insert(format!("{name} panicked: {why}"));
+                            stats.push(WorkerStats::default());
+                        }
                     }
                 }
-            }
-            let merged = match merger.map(|m| m.join()) {
-                None => Ok(None),
-                Some(Ok(result)) => result.map(Some),
-                Some(Err(p)) => {
-                    let why = crate::error::panic_text("output thread", p.as_ref());
-                    panicked.get_or_insert(format!("the output thread panicked: {why}"));
-                    Ok(None)
+                let merged = match merger.map(|m| m.join()) {
+                    None => Ok(None),
+                    Some(Ok(result)) => result.map(Some),
+                    Some(Err(p)) => {
+                        let why = crate::error::panic_text("output thread", p.as_ref());
+                        panicked.get_or_insert(format!("the output thread panicked: {why}"));
+                        Ok(None)
+                    }
+                };
+                if let Some(msg) = panicked {
+                    return Err(Error::Internal(msg));
                 }
-            };
-            if let Some(msg) = panicked {
-                return Err(Error::Internal(msg));
-            }
-            let written_late = merged?;
-            let mut inputs = match read {
-                Err(Error::Downstream) => {
-                    return Err(Error::Internal(
-                        "a parser worker stopped without an error".into(),
-                    ));
+                let written_late = merged?;
+                let (read, skipped) = match read {
+                    Some(pool) => pool,
+                    None => (
+                        first_read.unwrap_or(Err(Error::Downstream)),
+                        BTreeMap::new(),
+                    ),
+                };
+                let mut inputs = match read {
+                    Err(Error::Downstream) => {
+                        return Err(Error::Internal(
+                            "a parser worker stopped without an error".into(),
+                        ));
+                    }
+                    other => other?,
+                };
+                for (skip, n) in skipped {
+                    *inputs.capture.skipped.entry(skip).or_default() += n;
                 }
-                other => other?,
-            };
-            for (skip, n) in skipped {
-                *inputs.capture.skipped.entry(skip).or_default() += n;
+                Ok((inputs, stats, stalls, written_late))
+            })?;
+        // The first reader's aggregate takes the others in.
+        let mut shares = shares.into_iter();
+        let merged = shares.next().inspect(|first| {
+            for share in shares {
+                first.absorb(share);
             }
-            inputs.capture.tcp += tcp;
-            Ok((inputs, stats, stalls, written_late))
-        })?
+        });
+        (inputs, stats, stalls, written_late, merged)
     };
     let elapsed = started.elapsed();
     let Inputs {
@@ -467,7 +546,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             );
         }
     }
-    let summary = aggregator.into_summary();
+    let summary = merged.unwrap_or(aggregator).into_summary();
     explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
     let mut model = Model::new(&cfg.sensor, &summary, &capture, &notices);

@@ -12,9 +12,9 @@ use super::queue::{Receiver, Sender, TrySendError};
 use super::{Analysis, Dispatch, Worker, WorkerStats};
 use crate::analysis::order::MAX_HELD;
 use crate::analysis::record::ConnectionRecord;
+use crate::capture::LinkType;
 use crate::capture::{Bytes, Packet};
-use crate::decode::tunnel::Tunnel;
-use crate::decode::{self, Endpoint, Segment, Skip, TcpFlags};
+use crate::decode::{self, Skip};
 use crate::error::Error;
 use crate::report::{Encoder, Report};
 use crate::time::Timestamp;
@@ -27,31 +27,25 @@ const RECORDS_PER_BATCH: usize = 64;
 pub(super) const QUEUE: usize = 32;
 /// Every this many packets, idle workers get an empty batch so that their
 /// watermark (and the merged output) moves on.
-const HEARTBEAT: u64 = 1 << 14;
+pub(super) const HEARTBEAT: u64 = 1 << 14;
 
-/// A segment in a batch: the header fields the capture thread decoded,
-/// and where its payload lies (in one of the batch's shared buffers, or in
-/// its own arena). A worker touches payload bytes only for flows still in
-/// their handshake.
-struct SegMeta {
+/// A frame in a batch, as captured: where its bytes lie (in one of the
+/// batch's shared buffers, or in its own arena). The worker decodes it, so
+/// the capture thread only reads enough of each frame to pick the worker,
+/// and a frame's bytes cross to the worker's core once, in the worker's own
+/// decode, instead of as decoded header fields and then again as payload.
+struct FrameMeta {
     ts: Timestamp,
     index: u64,
-    src: Endpoint,
-    dst: Endpoint,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
+    link: LinkType,
+    /// Bytes the snapshot length cut off.
     cut: u32,
     /// Index into `Batch::chunks`, or `ARENA`.
     chunk: u32,
-    start: u32,
+    /// A map of a file larger than 4 GiB has offsets past `u32`.
+    start: usize,
     len: u32,
-    /// Index into `Batch::tunnels`, or `NO_TUNNEL` (most segments: the
-    /// tunnel stays out of the common path's bytes).
-    tunnel: u32,
 }
-
-const NO_TUNNEL: u32 = u32::MAX;
 
 const ARENA: u32 = u32::MAX;
 
@@ -59,9 +53,7 @@ const ARENA: u32 = u32::MAX;
 pub(super) struct Batch {
     chunks: Vec<Arc<Bytes>>,
     arena: Vec<u8>,
-    segs: Vec<SegMeta>,
-    /// The tunnels of tunnelled segments.
-    tunnels: Vec<Tunnel>,
+    frames: Vec<FrameMeta>,
     /// Records read whole (Fiddler sessions) for this worker's IP pairs.
     records: Vec<ConnectionRecord>,
     /// The capture position after this batch.
@@ -72,8 +64,8 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    fn payload(&self, m: &SegMeta) -> &[u8] {
-        let range = m.start as usize..(m.start as usize + m.len as usize);
+    fn data(&self, m: &FrameMeta) -> &[u8] {
+        let range = m.start..m.start.saturating_add(m.len as usize);
         let buf: Option<&[u8]> = if m.chunk == ARENA {
             Some(&self.arena)
         } else {
@@ -85,11 +77,11 @@ impl Batch {
 
 /// Records from a worker, and how far it has got.
 pub(super) struct Output {
-    worker: usize,
+    pub(super) worker: usize,
     /// (order, end offset in `bytes`) per record, in order.
-    records: Vec<(u64, usize)>,
-    bytes: Vec<u8>,
-    watermark: u64,
+    pub(super) records: Vec<(u64, usize)>,
+    pub(super) bytes: Vec<u8>,
+    pub(super) watermark: u64,
 }
 
 /// The capture thread's side of the worker pool.
@@ -98,9 +90,9 @@ pub(super) struct Pool<'a> {
     pub(super) batches: Vec<Batch>,
     pub(super) last_sent: Vec<u64>,
     pub(super) stalls: u64,
-    /// What the capture thread's decoding found.
+    /// Frames the capture thread decoded (to find their worker) that
+    /// carry no segment; workers count what they decode.
     pub(super) skipped: BTreeMap<Skip, u64>,
-    pub(super) tcp: u64,
     /// Emptied batches coming back from the workers, for reuse.
     pub(super) spare: Receiver<Batch>,
     /// A summary report (no output thread): where live `--interval`
@@ -117,7 +109,7 @@ pub(super) type SummarySink<'a> = (
 
 /// The worker owning the IP pair of a flow: a symmetric hash, so both
 /// directions and every retry of a client to a server land together.
-fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
+pub(super) fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
     fn fold(ip: &IpAddr) -> u64 {
         match ip {
             IpAddr::V4(v4) => u64::from(u32::from(*v4)),
@@ -127,11 +119,20 @@ fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
             }
         }
     }
-    // Commutative combination, then a multiplicative mix.
+    // Commutative combination, then the SplitMix64 finalizer: every input
+    // bit reaches every output bit, so addresses that differ in a few low
+    // bits (one client talking to servers in one subnet) still spread. A
+    // bare multiplication left its lower bits to decide, and split the
+    // generator's handshake capture 56/44 over two workers; this one
+    // 48/52 (a few heavy pairs keep it from even).
     let (x, y) = (fold(a), fold(b));
-    let h = (x ^ y).wrapping_add(x.wrapping_mul(y) | 1);
-    let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    ((h >> 32) % n as u64) as usize
+    let mut h = (x ^ y).wrapping_add(x.wrapping_mul(y) | 1);
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    // `h % n` without a division (run for every frame by every parallel
+    // reader): the high word of h·n is uniform over 0..n.
+    ((u128::from(h) * n as u128) >> 64) as usize
 }
 
 impl Pool<'_> {
@@ -165,40 +166,42 @@ impl Pool<'_> {
 impl Dispatch for Pool<'_> {
     fn packet(&mut self, pkt: &Packet<'_>, index: u64) -> Result<(), Error> {
         let n = self.senders.len();
-        // Decoding here, where the bytes are still in this core's cache,
-        // leaves the workers only the header fields — and the payload of
-        // the few segments still in a handshake.
-        let mut tunnel = None;
-        let seg = match decode::decode_in(pkt.link_type, pkt.data, pkt.cut_bytes(), &mut tunnel) {
-            Ok(seg) => seg,
-            Err(skip) => {
-                *self.skipped.entry(skip).or_default() += 1;
-                return Ok(());
-            }
+        // The worker owning the frame's IP pair, read straight from the
+        // headers for plain TCP; anything else (tunnels, UDP, odd links) is
+        // decoded here to find its inner pair, and what carries no segment
+        // is counted here and goes no further.
+        let pair = match decode::tcp_ip_pair(pkt.link_type, pkt.data) {
+            Some(pair) => pair,
+            None => match decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) {
+                Ok(seg) => (seg.src.ip, seg.dst.ip),
+                Err(skip) => {
+                    *self.skipped.entry(skip).or_default() += 1;
+                    return Ok(());
+                }
+            },
         };
-        self.tcp += 1;
-        let w = shard(&seg.src.ip, &seg.dst.ip, n);
+        let w = shard(&pair.0, &pair.1, n);
         let spare = &self.spare;
         let Some(b) = self.batches.get_mut(w) else {
             return Ok(());
         };
-        if b.segs.capacity() == 0 {
+        if b.frames.capacity() == 0 {
             if let Some(mut reused) = spare.try_recv() {
                 reused.chunks.clear();
                 reused.arena.clear();
-                reused.segs.clear();
-                reused.tunnels.clear();
+                reused.frames.clear();
                 reused.records.clear();
                 reused.flush = false;
                 *b = reused;
             } else {
-                b.segs.reserve(BATCH);
+                b.frames.reserve(BATCH);
             }
         }
-        // Point into the shared capture buffer when the payload lies in it.
+        // Point into the shared capture buffer when the frame lies in it;
+        // else (live capture's ring) copy it.
         let shared = pkt.owner.and_then(|o| {
-            let start = (seg.payload.as_ptr() as usize).checked_sub(o.as_ptr() as usize)?;
-            (start + seg.payload.len() <= o.len()).then_some((o, start))
+            let start = (pkt.data.as_ptr() as usize).checked_sub(o.as_ptr() as usize)?;
+            (start + pkt.data.len() <= o.len()).then_some((o, start))
         });
         let (chunk, start) = match shared {
             Some((o, start)) => {
@@ -209,32 +212,21 @@ impl Dispatch for Pool<'_> {
             }
             None => {
                 let start = b.arena.len();
-                b.arena.extend_from_slice(seg.payload);
+                b.arena.extend_from_slice(pkt.data);
                 (ARENA, start)
             }
         };
-        b.segs.push(SegMeta {
+        b.frames.push(FrameMeta {
             ts: pkt.ts,
             index,
-            src: seg.src,
-            dst: seg.dst,
-            seq: seg.seq,
-            ack: seg.ack,
-            flags: seg.flags,
-            cut: seg.cut,
+            link: pkt.link_type,
+            cut: pkt.cut_bytes(),
             chunk,
-            start: start as u32,
-            len: seg.payload.len() as u32,
-            tunnel: match tunnel {
-                None => NO_TUNNEL,
-                Some(t) => {
-                    b.tunnels.push(t);
-                    (b.tunnels.len() - 1) as u32
-                }
-            },
+            start,
+            len: pkt.data.len() as u32,
         });
         b.now = pkt.ts;
-        if b.segs.len() >= BATCH {
+        if b.frames.len() >= BATCH {
             self.send(w, index)?;
         }
         if index % HEARTBEAT == 0 {
@@ -308,18 +300,8 @@ pub(super) fn work(
     for batch in rx.iter() {
         crate::error::test_panic("worker");
         let started = Instant::now();
-        for m in &batch.segs {
-            let seg = Segment {
-                src: m.src,
-                dst: m.dst,
-                seq: m.seq,
-                ack: m.ack,
-                flags: m.flags,
-                payload: batch.payload(m),
-                cut: m.cut,
-            };
-            let tunnel = batch.tunnels.get(m.tunnel as usize);
-            worker.segment(&seg, tunnel, m.ts, m.index);
+        for m in &batch.frames {
+            worker.packet(m.link, batch.data(m), m.cut, m.ts, m.index);
         }
         let mut batch = batch;
         for rec in batch.records.drain(..) {
