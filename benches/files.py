@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """File throughput, side by side: the floor probe, one thread and two threads
-on the same capture, each through the memory map (the default) and through
-`read()` (`--no-mmap`), run in turn (floor, 1 thread, 2 threads, floor, ...)
+on the same capture, each through the memory map (the default; two threads
+are then two parallel readers) and through `read()` (`--no-mmap`; a capture
+thread and two workers), run in turn (floor, 1 thread, 2 threads, floor, ...)
 so that a slow moment of the machine hits every variant alike. Prints the
 median of each, then the two figures issue 16 asks for: one thread's time
 over the floor probe's, and two threads' speed-up over one.
