@@ -3,24 +3,29 @@
 //!
 //! ```text
 //!  capture thread                 parser workers (N)                 output thread
-//!  read · decode · shard  ──►     Worker: flows → records      ──►   merge by order → report
-//!  (batches of segments,          FallbackDetector                   (jsonl/csv only)
-//!   bounded channels)             Aggregator::observe (shared)
+//!  read · route           ──►     Worker: decode, flows → records ──► merge by order → report
+//!  (batches of frames,            FallbackDetector                   (jsonl/csv only)
+//!   bounded queues)               Aggregator::observe (shared)
 //!                                 Encoder (jsonl/csv lines)
 //! ```
 //!
-//! The capture thread reads and decodes packets, then routes each segment
-//! by a symmetric hash of its *IP pair* to the worker that owns the pair:
-//! both directions of a flow, and all of a client's retries to one server,
-//! meet on one worker, so flows need no lock and fallback retries are seen
-//! in order. Segments travel in batches of header fields whose payloads
-//! point into the shared capture buffer (no copy). A worker drops a packet
-//! of a finished handshake at its first lookup. Records go into the shared
-//! aggregator; for jsonl/csv each worker also encodes its records and sends
-//! them, in ClientHello order with a watermark, to the output thread, which
-//! merges them by capture position — so the output is the same for every
-//! `--threads`. With one thread everything runs inline on the capture
-//! thread.
+//! The capture thread reads each frame as far as its IP addresses and
+//! routes it by a symmetric hash of its *IP pair* to the worker that owns
+//! the pair: both directions of a flow, and all of a client's retries to
+//! one server, meet on one worker, so flows need no lock and fallback
+//! retries are seen in order. Frames travel in batches that point into the
+//! shared capture buffer (no copy); the worker decodes them. A worker drops
+//! a packet of a finished handshake at its first lookup. Records go into
+//! the aggregator; for jsonl/csv each worker also encodes its records and
+//! sends them, in ClientHello order with a watermark, to the output thread,
+//! which merges them by capture position — so the output is the same for
+//! every `--threads`. With one thread everything runs inline on the
+//! capture thread.
+//!
+//! Memory-mapped files take another way (walk.rs): there is no capture
+//! thread, every worker reads the whole map itself, takes the frames of its
+//! IP pairs (the same hash), and keeps an aggregate of its own; they are
+//! added up at the end.
 //!
 //! Files are read in the order given; flows do not continue from one file
 //! into the next (each file's flows are ended at its end).

