@@ -65,7 +65,7 @@ use input::{Inputs, read_all, read_files};
 use pool::{Batch, Output, Pool, QUEUE, merge, work};
 use queue::bounded;
 pub use stats::floor;
-use stats::print_stats;
+use stats::{Reading, print_stats};
 use walk::Walker;
 pub use worker::{Worker, WorkerStats};
 
@@ -551,6 +551,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
             );
         }
     }
+    let parallel = merged.is_some();
     let summary = merged.unwrap_or(aggregator).into_summary();
     explain(cfg, &capture, &summary, &mut warnings);
     let notices: Vec<String> = errors.iter().chain(&warnings).cloned().collect();
@@ -578,7 +579,16 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
     if cfg.stats {
         let mut err = io::stderr().lock();
         let _ = print_stats(
-            &mut err, &capture, &summary, &workers, read_ns, stalls, elapsed,
+            &mut err,
+            &capture,
+            &summary,
+            &workers,
+            &Reading {
+                ns: read_ns,
+                stalls,
+                parallel,
+            },
+            elapsed,
         );
     }
     Ok(if !errors.is_empty() {

@@ -12,16 +12,31 @@ use crate::decode::{self};
 use crate::error::Error;
 use crate::flow::FlowKey;
 
+/// How the inputs were read, for `--stats`.
+#[derive(Clone, Copy)]
+pub(super) struct Reading {
+    /// Time spent reading (and, with parallel readers, analysing).
+    pub(super) ns: u64,
+    /// Times the capture thread waited on a full queue.
+    pub(super) stalls: u64,
+    /// Parallel readers (every worker read the files), or a capture thread.
+    pub(super) parallel: bool,
+}
+
 /// `--stats`: throughput and where the time went.
 pub(super) fn print_stats(
     out: &mut dyn Write,
     capture: &CaptureStats,
     summary: &Summary,
     workers: &[WorkerStats],
-    read_ns: u64,
-    stalls: u64,
+    reading: &Reading,
     elapsed: std::time::Duration,
 ) -> io::Result<()> {
+    let Reading {
+        ns: read_ns,
+        stalls,
+        parallel,
+    } = *reading;
     let secs = elapsed.as_secs_f64().max(1e-9);
     let hs = summary.totals.connections;
     writeln!(
@@ -38,11 +53,19 @@ pub(super) fn print_stats(
         "stats: {} TLS connections, {} ClientHello messages",
         summary.totals.connections, summary.totals.client_hellos
     )?;
-    writeln!(
-        out,
-        "stats: capture thread (read, route) {:.3} s; channel stalls {stalls}",
-        read_ns as f64 / 1e9
-    )?;
+    if parallel {
+        writeln!(
+            out,
+            "stats: parallel readers: worker 0 read and analysed for {:.3} s",
+            read_ns as f64 / 1e9
+        )?;
+    } else {
+        writeln!(
+            out,
+            "stats: capture thread (read, route) {:.3} s; channel stalls {stalls}",
+            read_ns as f64 / 1e9
+        )?;
+    }
     if let Some(kib) = peak_rss_kib() {
         writeln!(out, "stats: peak memory (RSS) {} MiB", kib / 1024)?;
     }
