@@ -61,6 +61,23 @@ pub struct FingerprintStats {
     pub readiness: Tally,
 }
 
+impl FingerprintStats {
+    /// A JA3 seen with this JA4: the lowest is kept, and a second distinct
+    /// one counts as variants.
+    pub(super) fn note_ja3(&mut self, ja3: Option<String>) {
+        match (&self.ja3, ja3) {
+            (None, j) => self.ja3 = j,
+            (Some(a), Some(b)) if *a != b => {
+                self.ja3_variants = 2;
+                if b < *a {
+                    self.ja3 = Some(b);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// One client application by name (Fiddler's `x-processinfo`), the
 /// direct answer to "which program still speaks old TLS".
 #[derive(Clone, Debug, Default)]
@@ -739,16 +756,7 @@ impl Aggregator {
                 let ja3 = fps.ja3.as_ref().map(|j| j.hash.clone());
                 self.fingerprints.record(fp.ja4.clone(), |f| {
                     f.seen.add(rec.ts);
-                    match (&f.ja3, ja3) {
-                        (None, j) => f.ja3 = j,
-                        (Some(a), Some(b)) if *a != b => {
-                            f.ja3_variants = 2;
-                            if b < *a {
-                                f.ja3 = Some(b);
-                            }
-                        }
-                        _ => {}
-                    }
+                    f.note_ja3(ja3);
                     if f.clients.len() < MAX_CLIENTS_PER_FINGERPRINT {
                         f.clients.insert(rec.client.ip);
                     } else if !f.clients.contains(&rec.client.ip) {

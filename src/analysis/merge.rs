@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::aggregate::{
     ApplicationStats, BucketStats, CertificateStats, ClientStats, FingerprintStats, Latency, Seen,
-    ServerStats, SqlStats, Totals, Transports, VersionMix,
+    ServerStats, SqlStats, Totals, Transports,
 };
 use super::readiness::Tally;
 
@@ -75,8 +75,8 @@ fn add_members<T: Ord>(
     *more += from_more;
 }
 
-impl Seen {
-    pub fn merge(&mut self, other: Seen) {
+impl Merge for Seen {
+    fn merge(&mut self, other: Seen) {
         if other.count == 0 {
             return;
         }
@@ -87,12 +87,6 @@ impl Seen {
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
         self.count += other.count;
-    }
-}
-
-impl Merge for Seen {
-    fn merge(&mut self, other: Seen) {
-        Seen::merge(self, other);
     }
 
     fn connections(&self) -> u64 {
@@ -119,16 +113,12 @@ impl Transports {
     }
 }
 
-fn add_mix(into: &mut VersionMix, from: VersionMix) {
-    add_counts(into, from);
-}
-
 impl Merge for ClientStats {
     fn merge(&mut self, o: ClientStats) {
         self.seen.merge(o.seen);
         self.transports.merge(o.transports);
-        add_mix(&mut self.versions, o.versions);
-        add_mix(&mut self.max_offered, o.max_offered);
+        add_counts(&mut self.versions, o.versions);
+        add_counts(&mut self.max_offered, o.max_offered);
         self.offers_3des += o.offers_3des;
         self.uses_3des += o.uses_3des;
         self.legacy += o.legacy;
@@ -153,7 +143,7 @@ impl Merge for ServerStats {
     fn merge(&mut self, o: ServerStats) {
         self.seen.merge(o.seen);
         self.transports.merge(o.transports);
-        add_mix(&mut self.versions, o.versions);
+        add_counts(&mut self.versions, o.versions);
         self.uses_3des += o.uses_3des;
         self.failed += o.failed;
         add_bounded(
@@ -175,7 +165,7 @@ impl Merge for ServerStats {
 impl Merge for SqlStats {
     fn merge(&mut self, o: SqlStats) {
         self.seen.merge(o.seen);
-        add_mix(&mut self.versions, o.versions);
+        add_counts(&mut self.versions, o.versions);
         self.below_tls12 += o.below_tls12;
         add_members(
             &mut self.legacy_clients,
@@ -206,16 +196,7 @@ impl Merge for FingerprintStats {
         self.seen.merge(o.seen);
         // The lowest JA3, and whether more than one was seen.
         self.ja3_variants = self.ja3_variants.max(o.ja3_variants);
-        match (&self.ja3, o.ja3) {
-            (None, j) => self.ja3 = j,
-            (Some(a), Some(b)) if *a != b => {
-                self.ja3_variants = 2;
-                if b < *a {
-                    self.ja3 = Some(b);
-                }
-            }
-            _ => {}
-        }
+        self.note_ja3(o.ja3);
         add_members(
             &mut self.clients,
             &mut self.more_clients,
@@ -223,7 +204,7 @@ impl Merge for FingerprintStats {
             o.more_clients,
             super::aggregate::MAX_CLIENTS_PER_FINGERPRINT,
         );
-        add_mix(&mut self.max_offered, o.max_offered);
+        add_counts(&mut self.max_offered, o.max_offered);
         self.readiness.merge(o.readiness);
     }
 
@@ -242,8 +223,8 @@ impl Merge for ApplicationStats {
             o.more_clients,
             super::aggregate::MAX_CLIENTS_PER_FINGERPRINT,
         );
-        add_mix(&mut self.versions, o.versions);
-        add_mix(&mut self.max_offered, o.max_offered);
+        add_counts(&mut self.versions, o.versions);
+        add_counts(&mut self.max_offered, o.max_offered);
         self.readiness.merge(o.readiness);
     }
 
@@ -299,8 +280,8 @@ impl Totals {
         self.connections += o.connections;
         self.client_hellos += o.client_hellos;
         add_counts(&mut self.outcomes, o.outcomes);
-        add_mix(&mut self.versions, o.versions);
-        add_mix(&mut self.max_offered, o.max_offered);
+        add_counts(&mut self.versions, o.versions);
+        add_counts(&mut self.max_offered, o.max_offered);
         add_counts(&mut self.ciphers, o.ciphers);
         self.offers_3des += o.offers_3des;
         self.uses_3des += o.uses_3des;
