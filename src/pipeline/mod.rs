@@ -165,7 +165,17 @@ struct Inline<'a> {
 }
 
 impl Inline<'_> {
+    #[inline]
     fn drain(&mut self) -> Result<(), Error> {
+        // Asked after every packet; most release nothing.
+        if !self.worker.may_release() {
+            return Ok(());
+        }
+        self.drain_released()
+    }
+
+    #[inline(never)]
+    fn drain_released(&mut self) -> Result<(), Error> {
         self.worker.release(&mut self.released);
         self.worker.stats.records += self.released.len() as u64;
         for mut rec in self.released.drain(..) {
