@@ -290,7 +290,10 @@ fn read_live(
     });
     let dropped: u64 = capture.interfaces.iter().map(|i| i.dropped).sum();
     let if_dropped: u64 = capture.interfaces.iter().map(|i| i.if_dropped).sum();
-    warnings.extend(drop_warning(capture.packets, dropped, if_dropped));
+    let buffer = live
+        .buffer_size
+        .unwrap_or(crate::capture::live::DEFAULT_BUFFER);
+    warnings.extend(drop_warning(capture.packets, dropped, if_dropped, buffer));
     Ok(Inputs {
         capture,
         warnings,
@@ -344,19 +347,40 @@ fn wall_clock() -> Timestamp {
 }
 
 /// The warning for packets lost before tlssniff saw them: how many, their
-/// share of all the packets (read plus dropped), and what to try.
+/// share of all the packets (read plus dropped), and what to try — a
+/// kernel buffer four times the run's (`buffer`, in bytes), said as the
+/// `-B` KiB that asks for it.
 #[cfg(any(feature = "live", test))]
-fn drop_warning(read: u64, dropped: u64, if_dropped: u64) -> Option<String> {
+fn drop_warning(read: u64, dropped: u64, if_dropped: u64, buffer: i32) -> Option<String> {
     let lost = dropped + if_dropped;
     if lost == 0 {
         return None;
     }
     let share = lost as f64 * 100.0 / (read + lost) as f64;
+    let kib = i64::from(buffer.max(1024)) / 1024;
+    let larger = (kib * 4).min(i64::from(i32::MAX) / 1024);
+    let size = |kib: i64| match kib % 1024 {
+        0 => format!("{} MiB", kib / 1024),
+        _ => format!("{kib} KiB"),
+    };
+    let buffer = if larger > kib {
+        format!(
+            "a larger kernel buffer (this run's was {}; -B {larger} asks for {}, which the \
+             kernel sets aside when the capture opens)",
+            size(kib),
+            size(larger)
+        )
+    } else {
+        format!(
+            "a capture on a less busy core (the kernel buffer is at its largest, {})",
+            size(kib)
+        )
+    };
     Some(format!(
         "{lost} packets ({share:.2} % of {}) were lost before tlssniff saw them: {dropped} \
          dropped by the kernel, {if_dropped} by the interface (libpcap's counters); the \
-         handshakes in them are missing from this report. Try a larger kernel buffer (-B 64), \
-         fewer --threads on a busy host, or a capture filter for the TLS ports \
+         handshakes in them are missing from this report. Try {buffer}, fewer --threads on a \
+         busy host, or a capture filter for the TLS ports \
          (-f 'tcp port 443 or tcp port 1433')",
         read + lost
     ))
@@ -712,8 +736,8 @@ mod tests {
 
     #[test]
     fn drops_are_warned_with_their_share_and_what_to_try() {
-        assert_eq!(drop_warning(1_000, 0, 0), None);
-        let w = drop_warning(990, 8, 2).unwrap();
+        assert_eq!(drop_warning(1_000, 0, 0, 32 << 20), None);
+        let w = drop_warning(990, 8, 2, 32 << 20).unwrap();
         assert!(
             w.starts_with("10 packets (1.00 % of 1000) were lost"),
             "{w}"
@@ -723,8 +747,19 @@ mod tests {
             "{w}"
         );
         assert!(
-            w.contains("-B 64") && w.contains("tcp port 443 or tcp port 1433"),
+            w.contains("this run's was 32 MiB; -B 131072 asks for 128 MiB")
+                && w.contains("tcp port 443 or tcp port 1433"),
             "{w}"
         );
+        // A small -B (KiB, as tcpdump's) is advised up from where it was.
+        let w = drop_warning(990, 10, 0, 64 << 10).unwrap();
+        assert!(
+            w.contains("this run's was 64 KiB; -B 256 asks for 256 KiB"),
+            "{w}"
+        );
+        // At libpcap's largest there is no larger buffer to advise.
+        let w = drop_warning(990, 10, 0, i32::MAX).unwrap();
+        assert!(w.contains("the kernel buffer is at its largest"), "{w}");
+        assert!(!w.contains("-B "), "{w}");
     }
 }
