@@ -38,9 +38,11 @@ if [ -z "$CAP" ]; then
 fi
 
 # Guard routes before any traffic: the replayed addresses (10.66/16, 10.77/16
-# from tlssniff-gen) can never leave through the default route.
+# and fd66::/16 from tlssniff-gen) can never leave through the default route.
+# (A host without IPv6 refuses the last one and has nothing to guard.)
 ip route replace unreachable 10.66.0.0/16 metric 4000
 ip route replace unreachable 10.77.0.0/16 metric 4000
+if [ -e /proc/net/if_inet6 ]; then ip -6 route replace unreachable fd66::/16 metric 4000; fi
 ip netns del "$NS" 2>/dev/null || true
 ip link del "$HOST_IF" 2>/dev/null || true
 ip netns add "$NS"

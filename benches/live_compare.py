@@ -155,15 +155,18 @@ def raise_on_signal(signum, _frame):
 
 # ------------------------------------------------------------------- network
 
-def setup_network(ipv6):
-    """Guard routes, then namespace NS with NS_IF, paired with HOST_IF."""
+def setup_network():
+    """Guard routes, then namespace NS with NS_IF, paired with HOST_IF.
+
+    The IPv6 guard goes in whether or not the replay has IPv6 (a host
+    without IPv6 has nothing to guard): another capture may, and the guard
+    must never depend on reading the capture right."""
     for net in GUARD_ROUTES_V4:
         run(["ip", "route", "replace", "unreachable", net, "metric", "4000"])
-    if ipv6:
-        res = run(["ip", "-6", "route", "replace", "unreachable", GUARD_ROUTE_V6,
-                   "metric", "4000"], check=False)
-        if res.returncode != 0 and os.path.exists("/proc/net/if_inet6"):
-            raise BenchError("cannot add the IPv6 guard route: " + res.stderr.strip())
+    res = run(["ip", "-6", "route", "replace", "unreachable", GUARD_ROUTE_V6,
+               "metric", "4000"], check=False)
+    if res.returncode != 0 and os.path.exists("/proc/net/if_inet6"):
+        raise BenchError("cannot add the IPv6 guard route: " + res.stderr.strip())
     teardown_network()
     run(["ip", "netns", "add", NS])
     run(["ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF])
@@ -666,7 +669,7 @@ def main():
             run([str(gen), "--size-mb", "200", "-o", str(capture)])
         cap, truth = describe_capture(args.bin, capture)
         versions = tool_versions(args.bin)
-        setup_network(cap["ipv6"])
+        setup_network()
         cores = len(os.sched_getaffinity(0))
         machine = {"nproc": cores, "cpu_count": os.cpu_count(), "kernel": os.uname().release,
                    "loadavg_start": os.getloadavg()}

@@ -20,8 +20,9 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-# Guard route first: nothing for 10.66/16 may leave the host.
+# Guard routes first: nothing for 10.66/16 (or fd66::/16) may leave the host.
 ip route replace unreachable 10.66.0.0/16 metric 4000
+if [ -e /proc/net/if_inet6 ]; then ip -6 route replace unreachable fd66::/16 metric 4000; fi
 ip netns del "$NS" 2>/dev/null || true
 ip link del "$HOST_IF" 2>/dev/null || true
 ip netns add "$NS"
