@@ -2,10 +2,13 @@
 """File throughput, side by side: the floor probe, one thread and two threads
 on the same capture, each through the memory map (the default; two threads
 are then two parallel readers) and through `read()` (`--no-mmap`; a capture
-thread and two workers), run in turn (floor, 1 thread, 2 threads, floor, ...)
-so that a slow moment of the machine hits every variant alike. Prints the
-median of each, then the two figures issue 16 asks for: one thread's time
-over the floor probe's, and two threads' speed-up over one.
+thread and two workers), run in turn (floor, floor+lookup, 1 thread,
+2 threads, floor, ...) so that a slow moment of the machine hits every
+variant alike. Prints the median of each, then the two figures issue 16
+asks for: one thread's time over the floor probe's, and two threads'
+speed-up over one; and beside them the time of the floor probe that also
+looks each packet's flow up in the flow table (`bench --floor=lookup`),
+the least a connection tracker does per packet.
 
     cargo build --release
     target/release/tlssniff-gen --size-mb 1000 -o /tmp/bulk.pcap
@@ -31,6 +34,7 @@ def variants(read_modes):
     for mode in read_modes:
         extra = ["--no-mmap"] if mode == "read" else []
         yield ("floor", mode), ["--floor", *extra]
+        yield ("floor+lookup", mode), ["--floor=lookup", *extra]
         yield ("1 thread", mode), ["--threads", "1", *extra]
         yield ("2 threads", mode), ["--threads", "2", *extra]
 
@@ -81,10 +85,12 @@ def main():
             print(f"  {key[0] + ' (' + key[1] + ')':<22}{med[key]:>9.3f}{min(t):>9.3f}{max(t):>9.3f}")
         for mode in a.read_modes:
             floor = med[("floor", mode)]
+            lookup = med[("floor+lookup", mode)]
             one = med[("1 thread", mode)]
             two = med[("2 threads", mode)]
             print(
-                f"  {mode}: 1 thread / floor {one / floor:.2f}x; "
+                f"  {mode}: 1 thread / floor {one / floor:.2f}x "
+                f"(floor+lookup / floor {lookup / floor:.2f}x); "
                 f"2 threads speed-up over 1: {one / two:.2f}x"
             )
 

@@ -267,9 +267,18 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive::<usize>)]
     pub threads: Option<usize>,
     /// The floor probe: only walk the records, decode headers and hash
-    /// flows — the least any analyzer must do.
-    #[arg(long)]
-    pub floor: bool,
+    /// flows — the least any analyzer must do. `--floor=walk` only walks
+    /// the records; `--floor=lookup` also looks each packet's flow up in
+    /// the flow table.
+    #[arg(
+        long,
+        value_name = "PROBE",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "decode"
+    )]
+    pub floor: Option<crate::pipeline::Probe>,
     /// Also produce jsonl records (serialized, then discarded).
     #[arg(long)]
     pub jsonl: bool,

@@ -477,3 +477,40 @@ fn a_sensor_name_is_printable_text() {
     ]);
     assert_eq!(jsonl(&ok)[0]["sensor"], "Zweigstelle Köln");
 }
+
+#[test]
+fn every_floor_probe_walks_every_packet() {
+    let demo = root().join("fixtures/demo.pcapng");
+    let demo = demo.to_str().unwrap();
+    let summary = tlssniff(["--format", "summary-json", demo]);
+    let v: Value = serde_json::from_str(&stdout(&summary)).unwrap();
+    let packets = v["capture"]["packets"].as_u64().unwrap();
+    assert!(packets > 0);
+    // `--floor FILE` keeps FILE as the capture: a probe is named with `=`.
+    for probe in [
+        "--floor",
+        "--floor=walk",
+        "--floor=decode",
+        "--floor=lookup",
+    ] {
+        for read in [None, Some("--no-mmap")] {
+            let mut args = vec!["bench", probe];
+            args.extend(read);
+            args.push(demo);
+            let out = tlssniff(&args);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+            let said = stdout(&out);
+            assert!(
+                said.starts_with(&format!("floor: {packets} packets in ")),
+                "{args:?}: {said}"
+            );
+        }
+    }
+    let bad = tlssniff(["bench", "--floor=hash", demo]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("walk, decode, lookup"),
+        "{}",
+        stderr(&bad)
+    );
+}

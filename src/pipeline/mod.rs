@@ -64,7 +64,7 @@ mod worker;
 use input::{Inputs, read_all, read_files};
 use pool::{Batch, Output, Pool, QUEUE, merge, work};
 use queue::bounded;
-pub use stats::floor;
+pub use stats::{Probe, floor};
 use stats::{Reading, print_stats};
 use walk::Walker;
 pub use worker::{Worker, WorkerStats};
