@@ -356,6 +356,138 @@ mod tests {
         assert!(matches!(t.lookup(&c, at(14)), Lookup::Idle));
     }
 
+    /// The table's queue, kept eagerly: every flow in order, moved the
+    /// moment the lazy table would have moved it.
+    struct Model {
+        queue: Vec<(FlowKey, Timestamp, Timestamp, u32)>,
+        max: usize,
+        timeout: Duration,
+    }
+
+    impl Model {
+        fn at(&self, key: &FlowKey) -> Option<usize> {
+            self.queue.iter().position(|f| f.0 == *key)
+        }
+
+        fn lookup(&mut self, key: &FlowKey, now: Timestamp) -> Option<Option<u32>> {
+            let i = self.at(key)?;
+            let f = self.queue.get_mut(i)?;
+            if now.since(f.1) > self.timeout {
+                return Some(None);
+            }
+            f.1 = f.1.max(now);
+            Some(Some(f.3))
+        }
+
+        fn insert(&mut self, key: FlowKey, v: u32, now: Timestamp) -> Option<(FlowKey, u32)> {
+            let mut evicted = None;
+            match self.at(&key) {
+                Some(i) => {
+                    self.queue.remove(i);
+                }
+                None if self.queue.len() >= self.max => {
+                    let f = self.queue.remove(0);
+                    evicted = Some((f.0, f.3));
+                }
+                None => {}
+            }
+            self.queue.push((key, now, now, v));
+            evicted
+        }
+
+        fn pop_idle(&mut self, now: Timestamp) -> Option<(FlowKey, u32)> {
+            loop {
+                let front = *self.queue.first()?;
+                if now.since(front.2) <= self.timeout {
+                    return None;
+                }
+                self.queue.remove(0);
+                if now.since(front.1) > self.timeout {
+                    return Some((front.0, front.3));
+                }
+                self.queue.push((front.0, front.1, now, front.3));
+            }
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Lookup(usize),
+        Insert(usize),
+        Remove(usize),
+        PopIdle,
+        EvictFront,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = (Op, i64)> {
+        use proptest::prelude::*;
+        let key = 0usize..6;
+        (
+            prop_oneof![
+                4 => key.clone().prop_map(Op::Lookup),
+                3 => key.clone().prop_map(Op::Insert),
+                2 => key.prop_map(Op::Remove),
+                2 => Just(Op::PopIdle),
+                1 => Just(Op::EvictFront),
+            ],
+            // Seconds to the next operation: mostly forward, sometimes a
+            // step back (a capture's clock may step).
+            -3i64..9,
+        )
+    }
+
+    proptest::proptest! {
+        /// The lazy table against the eager model: every answer, the
+        /// eviction and expiry order, the drain order.
+        #[test]
+        fn the_lazy_queue_acts_as_the_eager_one(
+            ops in proptest::collection::vec(op(), 1..600),
+        ) {
+            let keys: Vec<FlowKey> = (0..6u8).map(|i| FlowKey::new(ep(i, 1000), ep(200, 443)).0).collect();
+            let timeout = Duration::from_secs(10);
+            let mut t = FlowTable::new(3, timeout);
+            let mut m = Model { queue: Vec::new(), max: 3, timeout };
+            let mut now = 100i64;
+            for (n, (op, step)) in ops.into_iter().enumerate() {
+                now = (now + step).max(0);
+                let at = Timestamp::from_parts(now as u64, 0);
+                let v = n as u32;
+                match op {
+                    Op::Lookup(k) => {
+                        let got = match t.lookup(&keys[k], at) {
+                            Lookup::Missing => None,
+                            Lookup::Idle => Some(None),
+                            Lookup::Active(v) => Some(Some(*v)),
+                        };
+                        proptest::prop_assert_eq!(got, m.lookup(&keys[k], at));
+                    }
+                    Op::Insert(k) => {
+                        proptest::prop_assert_eq!(t.insert(keys[k], v, at), m.insert(keys[k], v, at));
+                    }
+                    Op::Remove(k) => {
+                        let want = m.at(&keys[k]).map(|i| m.queue.remove(i).3);
+                        proptest::prop_assert_eq!(t.remove(&keys[k]), want);
+                    }
+                    Op::PopIdle => loop {
+                        let got = t.pop_idle(at);
+                        proptest::prop_assert_eq!(got, m.pop_idle(at));
+                        if got.is_none() {
+                            break;
+                        }
+                    },
+                    Op::EvictFront => {
+                        let want = (!m.queue.is_empty()).then(|| m.queue.remove(0)).map(|f| (f.0, f.3));
+                        proptest::prop_assert_eq!(t.evict_front(), want);
+                    }
+                }
+                proptest::prop_assert_eq!(t.len(), m.queue.len());
+            }
+            let want: Vec<(FlowKey, u32)> = m.queue.iter().map(|f| (f.0, f.3)).collect();
+            proptest::prop_assert_eq!(t.drain().collect::<Vec<_>>(), want);
+            proptest::prop_assert!(t.is_empty());
+        }
+    }
+
     #[test]
     fn active_flows_are_requeued_not_expired() {
         let mut t = FlowTable::new(10, Duration::from_secs(10));
