@@ -443,7 +443,9 @@ mod tests {
         fn the_lazy_queue_acts_as_the_eager_one(
             ops in proptest::collection::vec(op(), 1..600),
         ) {
-            let keys: Vec<FlowKey> = (0..6u8).map(|i| FlowKey::new(ep(i, 1000), ep(200, 443)).0).collect();
+            let keys: Vec<FlowKey> = (0..6u8)
+                .map(|i| FlowKey::new(ep(i, 1000), ep(200, 443)).0)
+                .collect();
             let timeout = Duration::from_secs(10);
             let mut t = FlowTable::new(3, timeout);
             let mut m = Model { queue: Vec::new(), max: 3, timeout };
@@ -462,7 +464,8 @@ mod tests {
                         proptest::prop_assert_eq!(got, m.lookup(&keys[k], at));
                     }
                     Op::Insert(k) => {
-                        proptest::prop_assert_eq!(t.insert(keys[k], v, at), m.insert(keys[k], v, at));
+                        let want = m.insert(keys[k], v, at);
+                        proptest::prop_assert_eq!(t.insert(keys[k], v, at), want);
                     }
                     Op::Remove(k) => {
                         let want = m.at(&keys[k]).map(|i| m.queue.remove(i).3);
@@ -476,7 +479,9 @@ mod tests {
                         }
                     },
                     Op::EvictFront => {
-                        let want = (!m.queue.is_empty()).then(|| m.queue.remove(0)).map(|f| (f.0, f.3));
+                        let want = (!m.queue.is_empty())
+                            .then(|| m.queue.remove(0))
+                            .map(|f| (f.0, f.3));
                         proptest::prop_assert_eq!(t.evict_front(), want);
                     }
                 }

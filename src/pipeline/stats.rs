@@ -12,7 +12,6 @@ use crate::capture::file::CaptureFile;
 use crate::decode::{self, TcpFlags};
 use crate::error::Error;
 use crate::flow::{FlowKey, FlowTable, Lookup};
-use crate::time::Duration;
 
 /// How the inputs were read, for `--stats`.
 #[derive(Clone, Copy)]
@@ -145,7 +144,9 @@ pub fn floor(inputs: &[PathBuf], map: bool, probe: Probe) -> Result<(u64, u64, f
             Ok((packets, bytes, started.elapsed().as_secs_f64()))
         }
         Probe::Lookup => {
-            let mut table: FlowTable<[bool; 2]> = FlowTable::new(1 << 20, Duration::from_secs(300));
+            // The bounds a one-thread run's table has by default.
+            let cfg = crate::config::Config::default();
+            let mut table: FlowTable<[bool; 2]> = FlowTable::new(cfg.max_flows, cfg.idle_timeout);
             walk(inputs, map, |pkt| {
                 let Ok(seg) = decode::decode(pkt.link_type, pkt.data, pkt.cut_bytes()) else {
                     return 0;
