@@ -171,7 +171,7 @@ impl DtlsTracker {
         }
         let client = self.handshake.client_side().unwrap_or(Side::Lo);
         let mut rec = self.handshake.finish(
-            Ending::datagram([key.lo, key.hi], end, info.refused > 0),
+            Ending::datagram([key.lo(), key.hi()], end, info.refused > 0),
             certs,
         )?;
         // The server answered, with a HelloVerifyRequest: not "no response"

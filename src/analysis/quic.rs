@@ -337,7 +337,11 @@ impl QuicTracker {
         let info = self.info;
         let client = self.handshake.client_side().unwrap_or(Side::Lo);
         let mut rec = self.handshake.finish(
-            Ending::datagram([key.lo, key.hi], end, self.streams.iter().any(|s| s.over)),
+            Ending::datagram(
+                [key.lo(), key.hi()],
+                end,
+                self.streams.iter().any(|s| s.over),
+            ),
             certs,
         )?;
         rec.packets = self.packets;

@@ -349,7 +349,7 @@ impl TcpTracker {
         let tds = self.tds;
         let mut rec = self.handshake.finish(
             Ending {
-                endpoints: [key.lo, key.hi],
+                endpoints: [key.lo(), key.hi()],
                 end,
                 reset_by: self.reset_by,
                 cut_by_snaplen: self.cut,

@@ -13,8 +13,6 @@ pub mod seq;
 
 use std::net::IpAddr;
 
-use hashlink::LinkedHashMap;
-
 use crate::decode::Endpoint;
 use crate::time::{Duration, Timestamp};
 
@@ -38,40 +36,78 @@ impl Side {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FlowKey {
-    pub lo: Endpoint,
-    pub hi: Endpoint,
+/// An endpoint as the flow table wants it: plain integers, compared and
+/// hashed without matching on `IpAddr`. The derived order is
+/// `Endpoint`'s: IPv4 before IPv6, then the address, then the port.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Packed {
+    v6: bool,
+    /// The address's bits, the high half first (an IPv4 address in the
+    /// low half).
+    ip: [u64; 2],
+    port: u16,
 }
 
-/// `a <= b` in `Endpoint`'s order (IPv4 before IPv6, then the address,
-/// then the port), with one comparison of two words when both are IPv4:
-/// run on every packet, where the derived order walks the enum.
-#[inline]
-fn precedes(a: &Endpoint, b: &Endpoint) -> bool {
-    match (a.ip, b.ip) {
-        (IpAddr::V4(x), IpAddr::V4(y)) => {
-            (u64::from(x.to_bits()) << 16 | u64::from(a.port))
-                <= (u64::from(y.to_bits()) << 16 | u64::from(b.port))
+impl Packed {
+    #[inline(always)]
+    fn new(e: &Endpoint) -> Packed {
+        let (v6, bits) = match e.ip {
+            IpAddr::V4(ip) => (false, u128::from(ip.to_bits())),
+            IpAddr::V6(ip) => (true, ip.to_bits()),
+        };
+        Packed {
+            v6,
+            ip: [(bits >> 64) as u64, bits as u64],
+            port: e.port,
         }
-        _ => a <= b,
+    }
+
+    fn endpoint(&self) -> Endpoint {
+        let [high, low] = self.ip;
+        let ip = if self.v6 {
+            IpAddr::V6(std::net::Ipv6Addr::from_bits(
+                u128::from(high) << 64 | u128::from(low),
+            ))
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::from_bits(low as u32))
+        };
+        Endpoint {
+            ip,
+            port: self.port,
+        }
     }
 }
 
-/// Hashed on every packet: one word per IPv4 endpoint (address, port and
-/// a family bit) instead of the derived hash's discriminants and length
-/// prefixes, a third of the work.
+/// A connection's two endpoints, the lower first. Built, hashed and
+/// compared on every packet, so the endpoints are kept as integers; the
+/// order is that of the endpoints (`lo`, then `hi`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FlowKey {
+    lo: Packed,
+    hi: Packed,
+}
+
+impl std::fmt::Debug for FlowKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FlowKey({} {})", self.lo(), self.hi())
+    }
+}
+
+/// Hashed on every packet: one word per IPv4 endpoint (address and port;
+/// an IPv6 endpoint adds a family bit) instead of the derived hash's
+/// discriminants and length prefixes.
 impl std::hash::Hash for FlowKey {
+    #[inline(always)]
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        fn word(e: &Endpoint, state: &mut impl std::hash::Hasher) {
-            match e.ip {
-                IpAddr::V4(ip) => {
-                    state.write_u64(u64::from(ip.to_bits()) << 16 | u64::from(e.port))
-                }
-                IpAddr::V6(ip) => {
-                    state.write_u128(ip.to_bits());
-                    state.write_u64(1 << 32 | u64::from(e.port));
-                }
+        #[inline(always)]
+        fn word(e: &Packed, state: &mut impl std::hash::Hasher) {
+            let [high, low] = e.ip;
+            if e.v6 {
+                state.write_u64(high);
+                state.write_u64(low);
+                state.write_u64(1 << 32 | u64::from(e.port));
+            } else {
+                state.write_u64(low << 16 | u64::from(e.port));
             }
         }
         word(&self.lo, state);
@@ -82,19 +118,30 @@ impl std::hash::Hash for FlowKey {
 impl FlowKey {
     /// The key of the flow a segment from `src` to `dst` belongs to, and
     /// which side sent it.
-    #[inline]
+    #[inline(always)]
     pub fn new(src: Endpoint, dst: Endpoint) -> (FlowKey, Side) {
-        if precedes(&src, &dst) {
-            (FlowKey { lo: src, hi: dst }, Side::Lo)
+        let (a, b) = (Packed::new(&src), Packed::new(&dst));
+        if a <= b {
+            (FlowKey { lo: a, hi: b }, Side::Lo)
         } else {
-            (FlowKey { lo: dst, hi: src }, Side::Hi)
+            (FlowKey { lo: b, hi: a }, Side::Hi)
         }
+    }
+
+    /// The lower endpoint.
+    pub fn lo(&self) -> Endpoint {
+        self.lo.endpoint()
+    }
+
+    /// The higher endpoint.
+    pub fn hi(&self) -> Endpoint {
+        self.hi.endpoint()
     }
 
     pub fn endpoint(&self, side: Side) -> Endpoint {
         match side {
-            Side::Lo => self.lo,
-            Side::Hi => self.hi,
+            Side::Lo => self.lo(),
+            Side::Hi => self.hi(),
         }
     }
 }
@@ -110,13 +157,21 @@ pub struct TableStats {
     pub peak: u64,
 }
 
-struct Slot<T> {
+/// A flow in the table: its place in the queue and its state.
+struct Node<T> {
+    key: FlowKey,
     /// The last packet of the flow.
     last_seen: Timestamp,
     /// When the flow took its place at the back of the queue.
     queued_at: Timestamp,
+    /// Neighbours in the queue (node positions, or [`NIL`]).
+    prev: u32,
+    next: u32,
     value: T,
 }
+
+/// No node: the end of the queue.
+const NIL: u32 = u32::MAX;
 
 /// What [`FlowTable::lookup`] found.
 pub enum Lookup<'a, T> {
@@ -135,8 +190,25 @@ pub enum Lookup<'a, T> {
 /// packet cost is one hash lookup, and each flow moves at most once per idle
 /// timeout. Idleness is always judged on `last_seen`, so a flow is ended
 /// exactly as if it had been expired on time.
+///
+/// Looked up on every packet, so it is built for that: the flows sit in a
+/// vector at fixed positions, linked into the queue by position, and an
+/// open-addressing index of one word per cell (linear probing, at most half
+/// full, deletion by backward shift, so no tombstones build up under churn)
+/// holds 32 bits of each flow's hash beside its position. A lookup is
+/// usually one index word and one key comparison, on two cache lines.
 pub struct FlowTable<T> {
-    map: LinkedHashMap<FlowKey, Slot<T>>,
+    nodes: Vec<Option<Node<T>>>,
+    /// Vacant positions in `nodes`.
+    free: Vec<u32>,
+    /// 0: empty; else the low 32 bits of the key's hash above the node's
+    /// position + 1. The length is 0 or a power of two.
+    index: Vec<u64>,
+    hasher: hashlink::DefaultHashBuilder,
+    /// The front (the least recently queued flow) and the back.
+    head: u32,
+    tail: u32,
+    len: usize,
     max_flows: usize,
     idle_timeout: Duration,
     /// No flow can be idle before this capture time: the front's
@@ -146,11 +218,25 @@ pub struct FlowTable<T> {
     pub stats: TableStats,
 }
 
+/// Where a flow was found: its index cell and its node.
+#[derive(Clone, Copy)]
+struct Found {
+    cell: usize,
+    node: u32,
+}
+
 impl<T> FlowTable<T> {
     pub fn new(max_flows: usize, idle_timeout: Duration) -> FlowTable<T> {
         FlowTable {
-            map: LinkedHashMap::new(),
-            max_flows: max_flows.max(1),
+            nodes: Vec::new(),
+            free: Vec::new(),
+            index: Vec::new(),
+            hasher: hashlink::DefaultHashBuilder::default(),
+            head: NIL,
+            tail: NIL,
+            len: 0,
+            // Node positions are 32-bit, and NIL is not one.
+            max_flows: max_flows.clamp(1, (u32::MAX >> 1) as usize),
             idle_timeout,
             due: None,
             stats: TableStats::default(),
@@ -158,19 +244,150 @@ impl<T> FlowTable<T> {
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
-    /// Bytes one flow takes in the table, besides what its value owns: the
-    /// map's node (key, slot, two links) and its hash-table cell (a node
-    /// pointer and a control byte).
+    /// Bytes one flow takes in the table, besides what its value owns: its
+    /// node (key, times, queue links, value) and the two index cells or
+    /// more it has (the index is kept at most half full).
     pub const fn entry_bytes() -> usize {
         use std::mem::size_of;
-        size_of::<FlowKey>() + size_of::<Slot<T>>() + 3 * size_of::<usize>() + 1
+        size_of::<Option<Node<T>>>() + 2 * size_of::<u64>()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
+    }
+
+    #[inline]
+    fn hash(&self, key: &FlowKey) -> u32 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key) as u32
+    }
+
+    #[inline]
+    fn node(&self, n: u32) -> Option<&Node<T>> {
+        self.nodes.get(n as usize)?.as_ref()
+    }
+
+    #[inline]
+    fn node_mut(&mut self, n: u32) -> Option<&mut Node<T>> {
+        self.nodes.get_mut(n as usize)?.as_mut()
+    }
+
+    #[inline]
+    fn find(&self, key: &FlowKey, hash: u32) -> Option<Found> {
+        let mask = self.index.len().checked_sub(1)?;
+        let mut cell = hash as usize & mask;
+        loop {
+            let word = *self.index.get(cell)?;
+            if word == 0 {
+                return None;
+            }
+            if (word >> 32) as u32 == hash {
+                let node = (word as u32).wrapping_sub(1);
+                if self.node(node).is_some_and(|n| n.key == *key) {
+                    return Some(Found { cell, node });
+                }
+            }
+            cell = (cell + 1) & mask;
+        }
+    }
+
+    /// Puts `word` in the first empty cell from its home on.
+    fn place(index: &mut [u64], word: u64) {
+        let mask = index.len().wrapping_sub(1);
+        let mut cell = (word >> 32) as usize & mask;
+        while let Some(w) = index.get_mut(cell) {
+            if *w == 0 {
+                *w = word;
+                return;
+            }
+            cell = (cell + 1) & mask;
+        }
+    }
+
+    /// Empties `cell`, moving later cells of the same run back so that
+    /// every flow stays reachable from its home.
+    fn unindex(&mut self, cell: usize) {
+        let mask = self.index.len().wrapping_sub(1);
+        let mut hole = cell;
+        let mut at = cell;
+        loop {
+            at = (at + 1) & mask;
+            let word = self.index.get(at).copied().unwrap_or(0);
+            if word == 0 {
+                break;
+            }
+            let home = (word >> 32) as usize & mask;
+            // The hole lies between this flow's home and its cell: it may
+            // move back into it.
+            if at.wrapping_sub(home) & mask >= at.wrapping_sub(hole) & mask {
+                if let Some(h) = self.index.get_mut(hole) {
+                    *h = word;
+                }
+                hole = at;
+            }
+        }
+        if let Some(h) = self.index.get_mut(hole) {
+            *h = 0;
+        }
+    }
+
+    /// Room in the index for one more flow, at most half full.
+    fn reserve_one(&mut self) {
+        if (self.len + 1) * 2 <= self.index.len() {
+            return;
+        }
+        let cells = (self.index.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.index, vec![0; cells]);
+        for word in old.into_iter().filter(|w| *w != 0) {
+            Self::place(&mut self.index, word);
+        }
+    }
+
+    fn unlink(&mut self, n: u32) {
+        let Some((prev, next)) = self.node(n).map(|x| (x.prev, x.next)) else {
+            return;
+        };
+        match self.node_mut(prev) {
+            Some(p) => p.next = next,
+            None => self.head = next,
+        }
+        match self.node_mut(next) {
+            Some(x) => x.prev = prev,
+            None => self.tail = prev,
+        }
+    }
+
+    fn push_back(&mut self, n: u32) {
+        let tail = self.tail;
+        if let Some(x) = self.node_mut(n) {
+            x.prev = tail;
+            x.next = NIL;
+        }
+        match self.node_mut(tail) {
+            Some(t) => t.next = n,
+            None => self.head = n,
+        }
+        self.tail = n;
+    }
+
+    /// Takes a found flow out of the index, the queue and the nodes.
+    fn take(&mut self, at: Found) -> Option<(FlowKey, T)> {
+        self.unindex(at.cell);
+        self.unlink(at.node);
+        let node = self.nodes.get_mut(at.node as usize)?.take()?;
+        self.free.push(at.node);
+        self.len -= 1;
+        Some((node.key, node.value))
+    }
+
+    /// Takes the flow at the front of the queue.
+    fn pop_front(&mut self) -> Option<(FlowKey, T)> {
+        let key = self.node(self.head)?.key;
+        let at = self.find(&key, self.hash(&key))?;
+        self.take(at)
     }
 
     /// Whether [`FlowTable::pop_idle`] may find a flow at `now` (cheap:
@@ -187,7 +404,8 @@ impl<T> FlowTable<T> {
             return None;
         }
         loop {
-            let Some((key, front)) = self.map.front() else {
+            let head = self.head;
+            let Some(front) = self.node(head) else {
                 // Nothing can be due before the next insert.
                 self.due = Some(Timestamp(u64::MAX));
                 return None;
@@ -199,71 +417,103 @@ impl<T> FlowTable<T> {
                 return None;
             }
             if now.since(front.last_seen) > self.idle_timeout {
-                let (key, slot) = self.map.pop_front()?;
+                let flow = self.pop_front()?;
                 self.stats.expired += 1;
-                return Some((key, slot.value));
+                return Some(flow);
             }
             // Still active: back of the queue.
-            let key = *key;
-            let slot = self.map.to_back(&key)?;
-            slot.queued_at = now;
+            self.unlink(head);
+            self.push_back(head);
+            if let Some(x) = self.node_mut(head) {
+                x.queued_at = now;
+            }
         }
     }
 
     /// The flow's state, marked active at `now`.
+    #[inline]
     pub fn lookup(&mut self, key: &FlowKey, now: Timestamp) -> Lookup<'_, T> {
         let timeout = self.idle_timeout;
-        match self.map.get_mut(key) {
+        let Some(at) = self.find(key, self.hash(key)) else {
+            return Lookup::Missing;
+        };
+        match self.node_mut(at.node) {
             None => Lookup::Missing,
-            Some(slot) if now.since(slot.last_seen) > timeout => Lookup::Idle,
-            Some(slot) => {
-                slot.last_seen = slot.last_seen.max(now);
-                Lookup::Active(&mut slot.value)
+            Some(n) if now.since(n.last_seen) > timeout => Lookup::Idle,
+            Some(n) => {
+                n.last_seen = n.last_seen.max(now);
+                Lookup::Active(&mut n.value)
             }
         }
     }
 
-    /// Adds a flow, replacing any under the same key. When the table is
-    /// full, the flow at the front of the queue (the least recently
-    /// queued) is evicted and returned.
+    /// Adds a flow at the back of the queue, replacing any under the same
+    /// key. When the table is full, the flow at the front of the queue (the
+    /// least recently queued) is evicted and returned.
     pub fn insert(&mut self, key: FlowKey, value: T, now: Timestamp) -> Option<(FlowKey, T)> {
         self.due = None;
+        let hash = self.hash(&key);
         let mut evicted = None;
-        if !self.map.contains_key(&key) && self.map.len() >= self.max_flows {
-            if let Some((k, slot)) = self.map.pop_front() {
-                self.stats.evicted += 1;
-                evicted = Some((k, slot.value));
+        match self.find(&key, hash) {
+            Some(at) => {
+                self.take(at);
+            }
+            None => {
+                self.stats.created += 1;
+                if self.len >= self.max_flows {
+                    evicted = self.pop_front();
+                    if evicted.is_some() {
+                        self.stats.evicted += 1;
+                    }
+                }
             }
         }
-        let slot = Slot {
+        let node = Node {
+            key,
             last_seen: now,
             queued_at: now,
+            prev: NIL,
+            next: NIL,
             value,
         };
-        if self.map.insert(key, slot).is_none() {
-            self.stats.created += 1;
-        }
-        self.stats.peak = self.stats.peak.max(self.map.len() as u64);
+        let n = match self.free.pop() {
+            Some(n) => {
+                if let Some(cell) = self.nodes.get_mut(n as usize) {
+                    *cell = Some(node);
+                }
+                n
+            }
+            None => {
+                self.nodes.push(Some(node));
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        self.reserve_one();
+        Self::place(&mut self.index, u64::from(hash) << 32 | u64::from(n + 1));
+        self.push_back(n);
+        self.len += 1;
+        self.stats.peak = self.stats.peak.max(self.len as u64);
         evicted
     }
 
     /// Evicts the flow at the front of the queue (to free memory).
     pub fn evict_front(&mut self) -> Option<(FlowKey, T)> {
         self.due = None;
-        let (key, slot) = self.map.pop_front()?;
+        let flow = self.pop_front()?;
         self.stats.evicted += 1;
-        Some((key, slot.value))
+        Some(flow)
     }
 
     pub fn remove(&mut self, key: &FlowKey) -> Option<T> {
         self.due = None;
-        self.map.remove(key).map(|s| s.value)
+        let at = self.find(key, self.hash(key))?;
+        self.take(at).map(|(_, v)| v)
     }
 
     /// Removes every flow, in queue order.
     pub fn drain(&mut self) -> impl Iterator<Item = (FlowKey, T)> + '_ {
         self.due = None;
-        self.map.drain().map(|(k, s)| (k, s.value))
+        std::iter::from_fn(move || self.pop_front())
     }
 }
 
@@ -280,7 +530,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_order_is_the_derived_one() {
+    fn the_packed_order_is_the_endpoints_and_round_trips() {
         let v6 = |last: u16, port| Endpoint {
             ip: IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, last)),
             port,
@@ -298,10 +548,21 @@ mod tests {
             v6(0, 0),
             v6(1, 443),
             v6(1, 444),
+            Endpoint {
+                ip: IpAddr::V6(std::net::Ipv6Addr::new(0xffff, 0, 0, 0, 0, 0, 0, 1)),
+                port: 1,
+            },
         ];
         for a in &eps {
+            assert_eq!(Packed::new(a).endpoint(), *a);
             for b in &eps {
-                assert_eq!(precedes(a, b), a <= b, "{a} {b}");
+                assert_eq!(Packed::new(a) <= Packed::new(b), a <= b, "{a} {b}");
+                let (key, side) = FlowKey::new(*a, *b);
+                assert_eq!(
+                    (key.lo(), key.hi()),
+                    if a <= b { (*a, *b) } else { (*b, *a) }
+                );
+                assert_eq!(key.endpoint(side), *a);
             }
         }
     }
@@ -421,7 +682,7 @@ mod tests {
 
     fn op() -> impl proptest::strategy::Strategy<Value = (Op, i64)> {
         use proptest::prelude::*;
-        let key = 0usize..6;
+        let key = 0usize..64;
         (
             prop_oneof![
                 4 => key.clone().prop_map(Op::Lookup),
@@ -442,13 +703,19 @@ mod tests {
         #[test]
         fn the_lazy_queue_acts_as_the_eager_one(
             ops in proptest::collection::vec(op(), 1..600),
+            // Few keys and a small table, or enough of both that the
+            // index grows and probe runs collide and shift back.
+            (nkeys, max) in proptest::prop_oneof![
+                proptest::strategy::Just((6usize, 3usize)),
+                (1usize..64, 1usize..48),
+            ],
         ) {
-            let keys: Vec<FlowKey> = (0..6u8)
-                .map(|i| FlowKey::new(ep(i, 1000), ep(200, 443)).0)
+            let keys: Vec<FlowKey> = (0..nkeys)
+                .map(|i| FlowKey::new(ep(i as u8, 1000), ep(200, 443)).0)
                 .collect();
             let timeout = Duration::from_secs(10);
-            let mut t = FlowTable::new(3, timeout);
-            let mut m = Model { queue: Vec::new(), max: 3, timeout };
+            let mut t = FlowTable::new(max, timeout);
+            let mut m = Model { queue: Vec::new(), max, timeout };
             let mut now = 100i64;
             for (n, (op, step)) in ops.into_iter().enumerate() {
                 now = (now + step).max(0);
@@ -456,20 +723,20 @@ mod tests {
                 let v = n as u32;
                 match op {
                     Op::Lookup(k) => {
-                        let got = match t.lookup(&keys[k], at) {
+                        let got = match t.lookup(&keys[k % nkeys], at) {
                             Lookup::Missing => None,
                             Lookup::Idle => Some(None),
                             Lookup::Active(v) => Some(Some(*v)),
                         };
-                        proptest::prop_assert_eq!(got, m.lookup(&keys[k], at));
+                        proptest::prop_assert_eq!(got, m.lookup(&keys[k % nkeys], at));
                     }
                     Op::Insert(k) => {
-                        let want = m.insert(keys[k], v, at);
-                        proptest::prop_assert_eq!(t.insert(keys[k], v, at), want);
+                        let want = m.insert(keys[k % nkeys], v, at);
+                        proptest::prop_assert_eq!(t.insert(keys[k % nkeys], v, at), want);
                     }
                     Op::Remove(k) => {
-                        let want = m.at(&keys[k]).map(|i| m.queue.remove(i).3);
-                        proptest::prop_assert_eq!(t.remove(&keys[k]), want);
+                        let want = m.at(&keys[k % nkeys]).map(|i| m.queue.remove(i).3);
+                        proptest::prop_assert_eq!(t.remove(&keys[k % nkeys]), want);
                     }
                     Op::PopIdle => loop {
                         let got = t.pop_idle(at);
