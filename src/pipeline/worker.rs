@@ -263,6 +263,11 @@ impl Worker {
     }
 
     /// One decoded segment at capture time `ts`, packet `index`.
+    ///
+    /// Most segments belong to a flow whose handshake is known: they are
+    /// counted and dropped here, inline; everything else goes to
+    /// [`Worker::track`].
+    #[inline]
     pub fn segment(
         &mut self,
         seg: &Segment<'_>,
@@ -277,6 +282,34 @@ impl Worker {
             return;
         }
         let (key, side) = FlowKey::new(seg.src, seg.dst);
+        let opening_syn = seg.flags.contains(TcpFlags::SYN) && !seg.flags.contains(TcpFlags::ACK);
+        if !opening_syn {
+            if let Lookup::Active(FlowState::Done { fin }) = self.table.lookup(&key, ts) {
+                self.stats.after_handshake += 1;
+                if seg.flags.contains(TcpFlags::FIN) {
+                    fin[side.index()] = true;
+                }
+                if seg.flags.contains(TcpFlags::RST) || fin.iter().all(|f| *f) {
+                    self.table.remove(&key);
+                }
+                return;
+            }
+        }
+        self.track(seg, tunnel, ts, index, key, side);
+    }
+
+    /// A segment of a flow in its handshake, or of none yet, or an opening
+    /// SYN: everything [`Worker::segment`] does not drop.
+    #[inline(never)]
+    fn track(
+        &mut self,
+        seg: &Segment<'_>,
+        tunnel: Option<&Tunnel>,
+        ts: Timestamp,
+        index: u64,
+        key: FlowKey,
+        side: crate::flow::Side,
+    ) {
         let opening_syn = seg.flags.contains(TcpFlags::SYN) && !seg.flags.contains(TcpFlags::ACK);
         let limits = self.limits;
         let state = match self.table.lookup(&key, ts) {
@@ -305,18 +338,10 @@ impl Worker {
                 state
             }
         };
-        if let FlowState::Done { fin } = state {
-            if !opening_syn {
-                self.stats.after_handshake += 1;
-                if seg.flags.contains(TcpFlags::FIN) {
-                    fin[side.index()] = true;
-                }
-                if seg.flags.contains(TcpFlags::RST) || fin.iter().all(|f| *f) {
-                    self.table.remove(&key);
-                }
-                return;
-            }
-            // A new connection on a 4-tuple whose last one is over.
+        if let FlowState::Done { .. } = state {
+            // Only an opening SYN gets here with a done flow (`segment`
+            // dropped the rest): a new connection on a 4-tuple whose last
+            // one is over.
             *state = FlowState::Tracking(Box::new(TcpTracker::new(limits)));
         }
         let FlowState::Tracking(tracker) = state else {
