@@ -902,7 +902,7 @@ struct BlockBuffer {
 /// How far ahead of the reader a mapped file is prefetched: a few
 /// packets, so that the header the reader needs next is in the cache when
 /// the work on this one is done.
-const PREFETCH_AHEAD: usize = 2048;
+const PREFETCH_AHEAD: usize = 8192;
 
 /// Buffers kept for reuse.
 const POOL: usize = 64;
