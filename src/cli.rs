@@ -245,8 +245,13 @@ pub struct Args {
     #[arg(long)]
     pub raw_csv: bool,
 
-    /// Read capture files as streams instead of mapping them into memory
-    /// (for a file that another process may truncate while it is read).
+    /// Map regular capture files into memory instead of reading them with
+    /// read() (each worker then walks the map).
+    #[arg(long, conflicts_with = "no_mmap")]
+    pub mmap: bool,
+
+    /// Read capture files as streams through one capture thread that hands
+    /// frames to the workers, as standard input is read.
     #[arg(long)]
     pub no_mmap: bool,
 }
@@ -282,9 +287,22 @@ pub struct BenchArgs {
     /// Also produce jsonl records (serialized, then discarded).
     #[arg(long)]
     pub jsonl: bool,
-    /// Read the files as streams instead of mapping them.
+    /// Map the files into memory instead of reading them with read().
+    #[arg(long, conflicts_with = "no_mmap")]
+    pub mmap: bool,
+    /// Read the files as streams through one capture thread.
     #[arg(long)]
     pub no_mmap: bool,
+}
+
+/// How `--mmap` and `--no-mmap` say capture files are read.
+pub fn file_read(mmap: bool, no_mmap: bool) -> crate::config::FileRead {
+    use crate::config::FileRead;
+    match (mmap, no_mmap) {
+        (true, _) => FileRead::Map,
+        (_, true) => FileRead::Stream,
+        _ => FileRead::Read,
+    }
 }
 
 /// The machine's cores (at least 1).
@@ -418,7 +436,7 @@ impl BenchArgs {
             threads: self.threads.unwrap_or_else(default_threads).max(1),
             stats: true,
             discard: true,
-            mmap: !self.no_mmap,
+            file_read: file_read(self.mmap, self.no_mmap),
             ..Config::default()
         }
     }
@@ -621,7 +639,7 @@ impl Args {
             file_filter,
             count,
             raw_csv: self.raw_csv,
-            mmap: !self.no_mmap,
+            file_read: file_read(self.mmap, self.no_mmap),
             notes,
             // Live, the capture thread draining the kernel's ring is what
             // must keep up; one thread did at tcpreplay's top speed on 2

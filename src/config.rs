@@ -66,8 +66,8 @@ pub struct Config {
     pub count: Option<u64>,
     /// CSV cells exactly as they are, without the formula guard.
     pub raw_csv: bool,
-    /// Map regular capture files into memory (`--no-mmap` reads them).
-    pub mmap: bool,
+    /// How regular capture files are read.
+    pub file_read: FileRead,
     /// Notes about the arguments, for standard error (an input named twice).
     pub notes: Vec<String>,
     /// Print throughput and per-stage figures on stderr at the end.
@@ -146,7 +146,7 @@ impl Default for Config {
             file_filter: None,
             count: None,
             raw_csv: false,
-            mmap: true,
+            file_read: FileRead::default(),
             notes: Vec::new(),
             stats: false,
             discard: false,
@@ -154,4 +154,21 @@ impl Default for Config {
             evidence: None,
         }
     }
+}
+
+/// How regular, uncompressed capture files are read. Standard input, pipes
+/// and compressed files are always streams read by one capture thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FileRead {
+    /// `read()` into a small buffer (the default: measured faster than the
+    /// map on this project's machine, see README, Benchmarks); with several
+    /// threads each worker reads the file itself.
+    #[default]
+    Read,
+    /// Mapped into memory (`--mmap`); with several threads each worker
+    /// walks the map.
+    Map,
+    /// One capture thread reads the file and hands frames to the workers
+    /// (`--no-mmap`), as it does standard input.
+    Stream,
 }

@@ -22,7 +22,7 @@ fn print(text: &str) -> Result<(), Error> {
 /// `tlssniff bench`: the floor probe, or a full run with its figures.
 fn bench(args: BenchArgs) -> Result<Verdict, Error> {
     if let Some(probe) = args.floor {
-        let (packets, bytes, secs) = pipeline::floor(&args.files, !args.no_mmap, probe)?;
+        let (packets, bytes, secs) = pipeline::floor(&args.files, args.mmap, probe)?;
         let secs = secs.max(1e-9);
         print(&format!(
             "floor: {packets} packets in {secs:.3} s: {:.0} packets/s, {:.3} Gbit/s\n",

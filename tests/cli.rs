@@ -493,7 +493,7 @@ fn every_floor_probe_walks_every_packet() {
         "--floor=decode",
         "--floor=lookup",
     ] {
-        for read in [None, Some("--no-mmap")] {
+        for read in [None, Some("--mmap"), Some("--no-mmap")] {
             let mut args = vec!["bench", probe];
             args.extend(read);
             args.push(demo);

@@ -101,7 +101,7 @@ fn a_panic_in_any_thread_is_a_loud_internal_error() {
         // The injection hook exists in debug builds only.
         return;
     }
-    // A mapped file is read by every worker itself (parallel readers), so
+    // A capture file is read by every worker itself (parallel readers), so
     // "capture" is a worker's; `--no-mmap` reads it on the capture thread
     // and hands frames to the workers.
     for (site, threads, extra, who) in [

@@ -46,10 +46,10 @@ fn outputs(files: &[String], threads: usize, extra: &[&str]) -> Vec<Vec<u8>> {
 }
 
 /// DESIGN.md invariant 1, on every fixture and on a generated capture with
-/// thousands of interleaved connections: with the files mapped (every
-/// worker reads them itself, and keeps its own aggregate) and read as
-/// streams (`--no-mmap`: one capture thread hands frames to the workers,
-/// which share one aggregate).
+/// thousands of interleaved connections: with the files read (the default)
+/// or mapped (`--mmap`) by every worker itself, each keeping its own
+/// aggregate, and read as streams (`--no-mmap`: one capture thread hands
+/// frames to the workers, which share one aggregate).
 #[test]
 fn output_is_byte_identical_for_every_thread_count() {
     let dir = tempdir("threads");
@@ -78,7 +78,7 @@ fn output_is_byte_identical_for_every_thread_count() {
     ] {
         let one = outputs(&files, 1, &[]);
         assert!(one[0].len() > 1000);
-        for extra in [&[][..], &["--no-mmap"][..]] {
+        for extra in [&[][..], &["--mmap"][..], &["--no-mmap"][..]] {
             for threads in [2, 3, 8] {
                 let many = outputs(&files, threads, extra);
                 for (a, b) in one.iter().zip(&many) {
@@ -145,7 +145,7 @@ fn the_table_shows_fallback_retries_per_client() {
     );
 }
 
-/// A mapped capture larger than 4 GiB: frames past the first 4 GiB are
+/// A capture larger than 4 GiB, mapped and read: frames past the first 4 GiB are
 /// read where they lie with every thread count (batches once kept 32-bit
 /// offsets into the map, and two threads read other bytes there). Makes a
 /// 4.6 GB file, so it runs on request only:
@@ -177,6 +177,8 @@ fn a_capture_past_4_gib_reads_alike_for_every_thread_count() {
     };
     let one = run(&["--threads", "1"]);
     for extra in [
+        &["--threads", "1", "--mmap"][..],
+        &["--threads", "2", "--mmap"][..],
         &["--threads", "2"][..],
         &["--threads", "2", "--no-mmap"][..],
     ] {

@@ -186,6 +186,8 @@ pub struct CaptureFile {
     /// Standard input, a pipe or a FIFO: bytes arrive when the writer sends
     /// them.
     stream: bool,
+    /// The bytes on disk are gzip or zstd.
+    compressed: bool,
 }
 
 impl CaptureFile {
@@ -233,6 +235,12 @@ impl CaptureFile {
     /// FIFO), not from a file that is all there.
     pub fn is_stream(&self) -> bool {
         self.stream
+    }
+
+    /// A regular, uncompressed capture file: cheap to read more than once,
+    /// so each parallel reader can read it itself.
+    pub fn is_plain(&self) -> bool {
+        !self.stream && !self.compressed
     }
 
     /// The next block is not wholly buffered: reading it needs a read,
@@ -353,6 +361,7 @@ impl CaptureFile {
             raw_read,
             raw_total,
             stream: false,
+            compressed: !compression.is_empty(),
         };
         if let Format::Pcap { .. } = file.format {
             // The 24-byte file header was parsed by detect_format.

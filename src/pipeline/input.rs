@@ -10,7 +10,7 @@ use crate::analysis::accounting::{CaptureStats, FileReport};
 use crate::analysis::aggregate::Aggregator;
 use crate::capture::Packet;
 use crate::capture::file::CaptureFile;
-use crate::config::{Config, LiveConfig};
+use crate::config::{Config, FileRead, LiveConfig};
 use crate::decode::Skip;
 use crate::error::Error;
 use crate::report::escape;
@@ -462,7 +462,7 @@ pub(super) fn read_files(
                 continue;
             }
         }
-        let mut file = match CaptureFile::open_with(path, cfg.mmap) {
+        let mut file = match CaptureFile::open_with(path, cfg.file_read == FileRead::Map) {
             Ok(f) => f,
             Err(e) => {
                 unreadable(&e, &mut errors, &mut capture, announce);

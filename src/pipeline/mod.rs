@@ -41,7 +41,7 @@ use crate::analysis::order::{LIVE_MAX_WAIT, MAX_HELD};
 use crate::analysis::record::ConnectionRecord;
 use crate::analysis::tcp::FlowLimits;
 use crate::capture::Packet;
-use crate::config::Config;
+use crate::config::{Config, FileRead};
 use crate::decode::Skip;
 use crate::error::Error;
 use crate::report::csv::{Cells, Csv};
@@ -290,18 +290,18 @@ where
         .map_err(|e| Error::Internal(format!("cannot start a parser worker: {e}")))
 }
 
-/// Whether every input is a capture file read through a memory map, so
-/// that each worker can read it itself (walk.rs). Standard input, pipes,
-/// compressed files, archives and `--no-mmap` go through the capture
-/// thread.
-fn mapped_inputs(cfg: &Config) -> bool {
-    cfg.mmap
+/// Whether every input is a regular, uncompressed capture file, so that
+/// each worker can read it itself (walk.rs), with `read()` or through the
+/// map. Standard input, pipes, compressed files, archives and `--no-mmap`
+/// go through the capture thread.
+fn own_readers(cfg: &Config) -> bool {
+    cfg.file_read != FileRead::Stream
         && !cfg.inputs.is_empty()
         && cfg.inputs.iter().all(|p| {
             p.as_os_str() != "-"
                 && std::fs::metadata(p).is_ok_and(|m| m.is_file())
-                && crate::capture::file::CaptureFile::open_with(p, true)
-                    .is_ok_and(|f| f.is_mapped())
+                && crate::capture::file::CaptureFile::open_with(p, cfg.file_read == FileRead::Map)
+                    .is_ok_and(|f| f.is_plain())
         })
 }
 
@@ -359,7 +359,7 @@ pub fn run(cfg: &Config) -> Result<Verdict, Error> {
         let inputs = read_all(cfg, &mut inline, &aggregator)?;
         (inputs, vec![inline.worker.take_stats()], 0, None, None)
     } else {
-        let readers = cfg.live.is_none() && mapped_inputs(cfg);
+        let readers = cfg.live.is_none() && own_readers(cfg);
         // Parallel readers keep an aggregate each (no two cores write the
         // same counters), added up when they are done.
         let shares: Vec<Aggregator> = (0..if readers { threads } else { 0 })
