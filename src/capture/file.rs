@@ -10,8 +10,9 @@
 //! are skipped by their length without being parsed. Compression is
 //! recognised by its magic bytes, never by the file name.
 //!
-//! A regular, uncompressed file is read through a memory map (see
-//! [`mmap`](super::mmap)); anything else through a bounded buffer. Either
+//! A regular, uncompressed file can be read through a memory map (see
+//! [`mmap`](super::mmap), `--mmap`); by default, and for anything else,
+//! through a bounded buffer. Either
 //! way a block is first measured from
 //! its length field, checked against [`MAX_BLOCK`], and only then handed to
 //! pcap-parser, so a hostile length can neither make us allocate without

@@ -13,9 +13,9 @@
 //!   reader here checks lengths against the slice it holds, so changed
 //!   bytes are damage like any other. If another process *truncates* it,
 //!   the kernel answers a read beyond the new end with SIGBUS, which ends
-//!   the run; that is why only regular files are mapped, and why
-//!   `--no-mmap` exists (it reads the file as a stream, like standard
-//!   input).
+//!   the run; that is why only regular files are mapped, and only when
+//!   `--mmap` asks (by default files are read with `read()`, where a
+//!   truncated file just ends early).
 //! * **Pages behind the reader are given back** (`MADV_DONTNEED`) so that a
 //!   large file does not show up as resident memory: for a read-only shared
 //!   file mapping that only drops this process's page-table entries; a later
@@ -54,7 +54,7 @@ impl Map {
         // caller opened; the file is not changed by this process. Another
         // process changing it is the risk the module documentation names:
         // changed bytes are checked like any input, a truncation ends the
-        // run (SIGBUS), and `--no-mmap` avoids the map altogether.
+        // run (SIGBUS), and files are mapped only with `--mmap`.
         let map = unsafe { Mmap::map(file)? };
         // Read-ahead for a front-to-back walk; failing to advise is harmless.
         let _ = map.advise(Advice::Sequential);

@@ -761,6 +761,47 @@ mod tests {
     }
 
     #[test]
+    fn many_flows_grow_the_index_and_stay_findable() {
+        // Thousands of IPv4 and IPv6 flows: the index doubles many times,
+        // and every third flow removed shifts probe runs back.
+        let at = Timestamp::from_parts(1, 0);
+        let key = |i: u32| {
+            let lo = if i % 2 == 0 {
+                Endpoint {
+                    ip: IpAddr::V4(Ipv4Addr::from_bits(0x0a42_0000 | i)),
+                    port: (i % 60000) as u16,
+                }
+            } else {
+                Endpoint {
+                    ip: IpAddr::V6(std::net::Ipv6Addr::from_bits(0xfd00 << 112 | u128::from(i))),
+                    port: 443,
+                }
+            };
+            let hi = Endpoint { port: 8443, ..lo };
+            FlowKey::new(lo, hi).0
+        };
+        let n = 20_000;
+        let mut t = FlowTable::new(n as usize, Duration::from_secs(60));
+        for i in 0..n {
+            assert!(t.insert(key(i), i, at).is_none());
+        }
+        for i in (0..n).step_by(3) {
+            assert_eq!(t.remove(&key(i)), Some(i));
+        }
+        for i in 0..n {
+            let found = match t.lookup(&key(i), at) {
+                Lookup::Active(v) => Some(*v),
+                _ => None,
+            };
+            assert_eq!(found, (i % 3 != 0).then_some(i), "flow {i}");
+        }
+        let want: Vec<u32> = (0..n).filter(|i| i % 3 != 0).collect();
+        let got: Vec<u32> = t.drain().map(|(_, v)| v).collect();
+        assert_eq!(got, want);
+        assert!(t.is_empty());
+    }
+
+    #[test]
     fn active_flows_are_requeued_not_expired() {
         let mut t = FlowTable::new(10, Duration::from_secs(10));
         let at = |s| Timestamp::from_parts(s, 0);

@@ -22,10 +22,11 @@
 //! every `--threads`. With one thread everything runs inline on the
 //! capture thread.
 //!
-//! Memory-mapped files take another way (walk.rs): there is no capture
-//! thread, every worker reads the whole map itself, takes the frames of its
-//! IP pairs (the same hash), and keeps an aggregate of its own; they are
-//! added up at the end.
+//! Regular, uncompressed capture files take another way (walk.rs): there is
+//! no capture thread, every worker reads the whole file itself (with
+//! `read()`, or through the map with `--mmap`), takes the frames of its IP
+//! pairs (the same hash), and keeps an aggregate of its own; they are added
+//! up at the end.
 //!
 //! Files are read in the order given; flows do not continue from one file
 //! into the next (each file's flows are ended at its end).

@@ -1,9 +1,10 @@
-//! Parallel readers: with memory-mapped capture files, every worker walks
-//! the whole capture itself and analyses the frames of its own IP pairs,
-//! instead of one capture thread reading and handing frames over.
+//! Parallel readers: with regular, uncompressed capture files, every worker
+//! reads the whole capture itself (with `read()`, or walking the map with
+//! `--mmap`) and analyses the frames of its own IP pairs, instead of one
+//! capture thread reading and handing frames over.
 //!
-//! Reading a mapped file is cheap (the records lie in the page cache; a
-//! walk that only reads the headers costs a fraction of the analysis), and
+//! Reading the file is cheap (the records lie in the page cache; a walk
+//! that only reads the headers costs a fraction of the analysis), and
 //! it is the handing over that costs: a frame the capture thread has read
 //! sits in that core's cache, so the worker that decodes it fetches every
 //! line again from the other core, and the batches themselves cross too.
